@@ -1,0 +1,155 @@
+package main
+
+// decode.go: the only place where bytes from the caller become options.
+// Strict (unknown members are errors) and fuzzed (FuzzDecodeSpec): no input
+// may panic or hang.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"github.com/kafkars/kafkars/core"
+)
+
+type topicJSON struct {
+	Name   *string         `json:"name"`
+	Policy *string         `json:"policy"`
+	TimeMs json.RawMessage `json:"time_ms"`
+}
+
+type specJSON struct {
+	Config              map[string]json.RawMessage `json:"config"`
+	Topics              []topicJSON                `json:"topics"`
+	CutoffMs            *int64                     `json:"cutoff_ms"`
+	BatchSize           *int                       `json:"batch_size"`
+	LingerMs            *int                       `json:"linger_ms"`
+	MaxBufferedMessages *int                       `json:"max_buffered_messages"`
+	MaxBufferedBytes    *int64                     `json:"max_buffered_bytes"`
+	IncludeHeaders      *bool                      `json:"include_headers"`
+	StartupTimeoutMs    *int                       `json:"startup_timeout_ms"`
+	BrokerDownTimeoutMs *int                       `json:"broker_down_timeout_ms"`
+}
+
+func specErr(format string, args ...any) error {
+	return &core.Error{Kind: core.KindConfig, Msg: "kafkars: " + fmt.Sprintf(format, args...)}
+}
+
+// decodeSpec parses the JSON spec of kafkars_manager_new.
+func decodeSpec(data []byte) (core.Options, error) {
+	var o core.Options
+	if !utf8.Valid(data) {
+		return o, specErr("spec is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var s specJSON
+	if err := dec.Decode(&s); err != nil {
+		return o, specErr("bad spec: %s", describeJSONError(err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return o, specErr("bad spec: trailing data after the JSON object")
+	}
+	if s.Config != nil {
+		o.Config = make(map[string]string, len(s.Config))
+		for k, raw := range s.Config {
+			var v string
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return o, specErr("config property %q must be a string, got %s", k, truncate(string(raw), 40))
+			}
+			if bytes.IndexByte([]byte(k), 0) >= 0 || bytes.IndexByte([]byte(v), 0) >= 0 {
+				return o, specErr("config property %q contains a NUL byte", k)
+			}
+			o.Config[k] = v
+		}
+	}
+	for i, t := range s.Topics {
+		ts, err := decodeTopic(i, t)
+		if err != nil {
+			return o, err
+		}
+		o.Topics = append(o.Topics, ts)
+	}
+	o.CutoffMs = s.CutoffMs
+	o.BatchSize = s.BatchSize
+	o.LingerMs = s.LingerMs
+	o.MaxBufferedMessages = s.MaxBufferedMessages
+	o.MaxBufferedBytes = s.MaxBufferedBytes
+	if s.IncludeHeaders != nil {
+		o.IncludeHeaders = *s.IncludeHeaders
+	}
+	o.StartupTimeoutMs = s.StartupTimeoutMs
+	o.BrokerDownTimeoutMs = s.BrokerDownTimeoutMs
+	return o, nil
+}
+
+func decodeTopic(i int, t topicJSON) (core.TopicSpec, error) {
+	var ts core.TopicSpec
+	if t.Name == nil {
+		return ts, specErr("topics[%d]: missing 'name'", i)
+	}
+	ts.Name = *t.Name
+	if bytes.IndexByte([]byte(ts.Name), 0) >= 0 {
+		return ts, specErr("topics[%d]: name contains a NUL byte", i)
+	}
+	if t.Policy == nil {
+		return ts, specErr("topic %q: missing 'policy'", ts.Name)
+	}
+	ts.Policy = core.Policy(*t.Policy)
+	hasTime := len(t.TimeMs) > 0 && string(t.TimeMs) != "null"
+	if hasTime {
+		if err := json.Unmarshal(t.TimeMs, &ts.TimeMs); err != nil {
+			return ts, specErr("topic %q: time_ms must be an integer (milliseconds), got %s", ts.Name, truncate(string(t.TimeMs), 40))
+		}
+	}
+	switch ts.Policy {
+	case core.RelativeTime, core.AbsoluteTime:
+		if !hasTime {
+			return ts, specErr("topic %q: policy %s requires 'time_ms'", ts.Name, ts.Policy)
+		}
+	}
+	if err := ts.Validate(); err != nil {
+		return ts, err
+	}
+	return ts, nil
+}
+
+func describeJSONError(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			field = "spec"
+		}
+		return fmt.Sprintf("%s must be %s, got JSON %s", field, jsonKind(te.Type.Kind().String()), te.Value)
+	}
+	return err.Error()
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "int", "int32", "int64":
+		return "an integer"
+	case "bool":
+		return "true or false"
+	case "string":
+		return "a string"
+	case "map":
+		return "an object"
+	case "slice":
+		return "a list"
+	case "ptr":
+		return "a value"
+	}
+	return "a " + k
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

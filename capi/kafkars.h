@@ -1,0 +1,197 @@
+/*
+ * kafkars.h: the C ABI of libkafkars.so.
+ *
+ * libkafkars replays and tails Kafka topics and returns Arrow record batches
+ * whose rows are in event-timestamp order across all partitions and topics.
+ * This header is the whole interface; the Python package's cffi bindings are
+ * generated from it and from nothing else.
+ *
+ * Conventions
+ * -----------
+ * Status:   every function that can fail returns an int32_t status:
+ *           KAFKARS_OK (0) or one of the KAFKARS_ERR_* codes below.
+ * Messages: such functions take `char **err` last. On failure, if err is
+ *           not NULL, *err receives a NUL-terminated message allocated by
+ *           the library that names the culprit (property, topic, partition,
+ *           broker address); free it with kafkars_free_string(). On success
+ *           *err is left untouched.
+ * Handles:  a manager is a kafkars_handle (never 0). Handles are not
+ *           reused. After kafkars_manager_close() every call on the handle
+ *           returns KAFKARS_ERR_CLOSED, except close itself (returns OK).
+ * Threads:  every function may be called from any thread. Calls on
+ *           different managers run in parallel; calls on one manager are
+ *           safe (concurrent polls each get distinct rows).
+ * Blocking: only kafkars_manager_new (bounded by startup_timeout_ms) and
+ *           kafkars_manager_poll (bounded by its timeout_ms) block.
+ * Arrow:    batches cross as Arrow C Data Interface structs. The caller
+ *           provides zero-initialised structs; the library fills them and
+ *           the caller owns the result: it must call the struct's release
+ *           callback (pyarrow's import does). Buffers live on the C heap,
+ *           never in Go memory, and no Go pointer is kept by the caller.
+ * Process:  one copy of the library per process (it holds a Go runtime);
+ *           never dlclose() it; do not fork() after loading it (use spawn).
+ * Strings:  input strings are read during the call only and not modified
+ *           (parameters are `char *` rather than `const char *` only
+ *           because the Go exporter cannot spell const).
+ */
+#ifndef KAFKARS_H_TYPES
+#define KAFKARS_H_TYPES
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bumped on any incompatible change of this header. */
+#define KAFKARS_ABI_VERSION 1
+
+/* Status codes. Stable: never renumbered. */
+#define KAFKARS_OK 0
+/* A bad argument or librdkafka property (unknown, invalid value, ...). */
+#define KAFKARS_ERR_CONFIG 1
+/* A topic does not exist (at creation, or deleted during the replay). */
+#define KAFKARS_ERR_TOPIC_NOT_FOUND 2
+/* No broker could be reached within the time allowed. */
+#define KAFKARS_ERR_BROKER_UNAVAILABLE 3
+/* Any other error reported by Kafka or librdkafka. */
+#define KAFKARS_ERR_KAFKA 4
+/* The manager was closed (or the handle never existed). */
+#define KAFKARS_ERR_CLOSED 5
+/* A bug in kafkars (a recovered panic, a broken invariant). */
+#define KAFKARS_ERR_INTERNAL 6
+
+/* Schemas for kafkars_schema(). */
+#define KAFKARS_SCHEMA_MESSAGE 0              /* key, value, topic, partition, offset, timestamp */
+#define KAFKARS_SCHEMA_MESSAGE_WITH_HEADERS 1 /* the same plus headers */
+#define KAFKARS_SCHEMA_PARTITION_STATE 2
+
+typedef uint64_t kafkars_handle;
+
+/* Arrow C Data Interface, as specified by Apache Arrow (ABI-stable). */
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+
+struct ArrowSchema {
+  const char* format;
+  const char* name;
+  const char* metadata;
+  int64_t flags;
+  int64_t n_children;
+  struct ArrowSchema** children;
+  struct ArrowSchema* dictionary;
+  void (*release)(struct ArrowSchema*);
+  void* private_data;
+};
+
+struct ArrowArray {
+  int64_t length;
+  int64_t null_count;
+  int64_t offset;
+  int64_t n_buffers;
+  int64_t n_children;
+  const void** buffers;
+  struct ArrowArray** children;
+  struct ArrowArray* dictionary;
+  void (*release)(struct ArrowArray*);
+  void* private_data;
+};
+
+#endif /* ARROW_C_DATA_INTERFACE */
+
+#endif /* KAFKARS_H_TYPES */
+
+#if !defined(KAFKARS_NO_PROTOTYPES) && !defined(KAFKARS_H_PROTOTYPES)
+#define KAFKARS_H_PROTOTYPES
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* KAFKARS_ABI_VERSION the library was built with. */
+int32_t kafkars_abi_version(void);
+
+/* Library and librdkafka versions. Static strings: do not free. */
+char *kafkars_version(void);
+char *kafkars_librdkafka_version(void);
+
+/*
+ * Create a manager and connect. spec_json (spec_len bytes of UTF-8 JSON,
+ * no terminator needed) is an object:
+ *   {"config": {"bootstrap.servers": "host:9092", ...},   librdkafka properties, string values
+ *    "topics": [{"name": "t", "policy": "earliest"|"latest"|"relative_time"|"absolute_time",
+ *                "time_ms": 0}, ...],                       rank = position in the list
+ *    "cutoff_ms": null, "batch_size": 10000, "linger_ms": 5,
+ *    "max_buffered_messages": 500000, "max_buffered_bytes": 67108864,
+ *    "include_headers": false, "startup_timeout_ms": 15000,
+ *    "broker_down_timeout_ms": 300000}
+ * Omitted or null members take the defaults shown. Unknown members are an
+ * error. Resolves partitions and replay offsets (SPEC §3), then starts
+ * consuming in the background. Blocks at most startup_timeout_ms.
+ * On success *out is the new handle.
+ */
+int32_t kafkars_manager_new(char *spec_json, size_t spec_len,
+                            kafkars_handle *out, char **err);
+
+/*
+ * Next ordered batch (SPEC §8). timeout_ms (>= 0) is the poll's timeout:
+ * the call returns as soon as batch_size rows are releasable; otherwise,
+ * once a row is releasable, after at most linger_ms more; otherwise at
+ * timeout_ms with zero rows (rows releasable by then are returned).
+ * max_wait_ms (>= 0) bounds how long this one call blocks: past it the call
+ * returns zero rows even though timeout_ms has not passed, so a caller can
+ * wait in short slices (to handle signals) by calling again with the
+ * remaining timeout, without shortening linger. Pass max_wait_ms >=
+ * timeout_ms for a plain blocking call.
+ * On KAFKARS_OK, *out_rows is the number of rows; when it is > 0,
+ * *out_array holds a struct array whose children are the columns of the
+ * schema from kafkars_manager_schema(), owned by the caller. When
+ * *out_rows is 0, out_array is untouched. Rows buffered before an error
+ * are returned before the error is reported.
+ */
+int32_t kafkars_manager_poll(kafkars_handle h, int32_t timeout_ms,
+                             int32_t max_wait_ms,
+                             struct ArrowArray *out_array, int64_t *out_rows,
+                             char **err);
+
+/* The schema of the manager's batches (with headers if requested). */
+int32_t kafkars_manager_schema(kafkars_handle h, struct ArrowSchema *out,
+                               char **err);
+
+/* Partition state (SPEC §9): one row per partition, schema
+ * KAFKARS_SCHEMA_PARTITION_STATE. Both structs are filled and owned by the
+ * caller. */
+int32_t kafkars_manager_state(kafkars_handle h, struct ArrowArray *out_array,
+                              struct ArrowSchema *out_schema, char **err);
+
+/* Metrics as a JSON object (is_live, held_messages, paused_partitions,
+ * priming_watermark_ms, ...; see docs/reference/c-api.md). *out_json is
+ * allocated by the library: free it with kafkars_free_string(). */
+int32_t kafkars_manager_metrics(kafkars_handle h, char **out_json,
+                                char **err);
+
+/* Stop the manager and free its consumer and buffers. Idempotent: closing
+ * a closed handle returns KAFKARS_OK. Batches already returned stay valid.
+ * A poll blocked in another thread returns KAFKARS_ERR_CLOSED. */
+int32_t kafkars_manager_close(kafkars_handle h, char **err);
+
+/* Fill *out with one of the KAFKARS_SCHEMA_* schemas (caller owns it). */
+int32_t kafkars_schema(int32_t which, struct ArrowSchema *out, char **err);
+
+/* Check a spec without connecting: the same JSON as kafkars_manager_new,
+ * in which "config" may be omitted. Reports the first problem. */
+int32_t kafkars_validate(char *spec_json, size_t spec_len, char **err);
+
+/* Debug counters as JSON: live_handles, live_managers, goroutines,
+ * arrow_live_bytes, arrow_live_allocations. Free with kafkars_free_string(). */
+char *kafkars_debug_counters(void);
+
+/* Free a string returned by this library. NULL is ignored. */
+void kafkars_free_string(char *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KAFKARS_H_PROTOTYPES */

@@ -1,0 +1,263 @@
+// Command capi is built with -buildmode=c-shared into libkafkars.so; it
+// exports the C ABI declared in kafkars.h.
+//
+// Ownership at this boundary (the arrow-go cdata model): Go objects stay
+// behind integer handles in a registry, never as pointers in C; every
+// exported function recovers panics into KAFKARS_ERR_INTERNAL; batches are
+// exported into caller-provided, zero-initialised structs and their buffers
+// are C memory released by the Arrow release callback.
+package main
+
+/*
+#define KAFKARS_NO_PROTOTYPES
+#include <stdlib.h>
+#include "kafkars.h"
+*/
+import "C"
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow/cdata"
+	"github.com/kafkars/kafkars/core"
+	"github.com/kafkars/kafkars/core/cmem"
+	"github.com/kafkars/kafkars/core/rdk"
+)
+
+// Version is the library version, set at build time by build.sh
+// (-ldflags -X main.Version=...).
+var Version = "0.1.0"
+
+func main() {}
+
+// registry maps handles to managers. Handles are never reused, so a stale
+// handle is reported as closed rather than reaching another manager.
+var registry = struct {
+	sync.Mutex
+	next uint64
+	m    map[uint64]*core.Manager
+}{next: 1, m: map[uint64]*core.Manager{}}
+
+func lookup(h C.kafkars_handle) (*core.Manager, error) {
+	registry.Lock()
+	defer registry.Unlock()
+	m, ok := registry.m[uint64(h)]
+	if !ok {
+		return nil, &core.Error{Kind: core.KindClosed, Msg: fmt.Sprintf(
+			"kafkars: manager handle %d is closed or invalid", uint64(h))}
+	}
+	return m, nil
+}
+
+func liveHandles() int {
+	registry.Lock()
+	defer registry.Unlock()
+	return len(registry.m)
+}
+
+// status turns an error into a status code and, if errOut is not NULL, a
+// C string the caller frees.
+func status(err error, errOut **C.char) C.int32_t {
+	if err == nil {
+		return C.KAFKARS_OK
+	}
+	if errOut != nil {
+		*errOut = C.CString(err.Error())
+	}
+	return C.int32_t(core.KindOf(err))
+}
+
+// guard recovers a panic into KAFKARS_ERR_INTERNAL. Use as
+// `defer guard(&rc, errOut)` with a named result.
+func guard(rc *C.int32_t, errOut **C.char) {
+	if r := recover(); r != nil {
+		*rc = status(&core.Error{Kind: core.KindInternal, Msg: fmt.Sprintf(
+			"kafkars: internal error (please report): %v\n%s", r, debug.Stack())}, errOut)
+	}
+}
+
+//export kafkars_abi_version
+func kafkars_abi_version() C.int32_t { return C.KAFKARS_ABI_VERSION }
+
+var (
+	versionC   = C.CString(Version)
+	rdkVersion *C.char
+	rdkOnce    sync.Once
+)
+
+//export kafkars_version
+func kafkars_version() *C.char { return versionC }
+
+//export kafkars_librdkafka_version
+func kafkars_librdkafka_version() *C.char {
+	rdkOnce.Do(func() { rdkVersion = C.CString(rdk.Version()) })
+	return rdkVersion
+}
+
+//export kafkars_manager_new
+func kafkars_manager_new(spec *C.char, n C.size_t, out *C.kafkars_handle, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	if spec == nil || out == nil {
+		return status(&core.Error{Kind: core.KindConfig, Msg: "kafkars: spec and out must not be NULL"}, errOut)
+	}
+	opts, err := decodeSpec(C.GoBytes(unsafe.Pointer(spec), C.int(n)))
+	if err != nil {
+		return status(err, errOut)
+	}
+	m, err := core.Open(opts)
+	if err != nil {
+		return status(err, errOut)
+	}
+	registry.Lock()
+	h := registry.next
+	registry.next++
+	registry.m[h] = m
+	registry.Unlock()
+	*out = C.kafkars_handle(h)
+	return C.KAFKARS_OK
+}
+
+//export kafkars_manager_poll
+func kafkars_manager_poll(h C.kafkars_handle, timeoutMs C.int32_t, maxWaitMs C.int32_t, outArray *C.struct_ArrowArray, outRows *C.int64_t, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	if outArray == nil || outRows == nil {
+		return status(&core.Error{Kind: core.KindConfig, Msg: "kafkars: out_array and out_rows must not be NULL"}, errOut)
+	}
+	*outRows = 0
+	if timeoutMs < 0 || maxWaitMs < 0 {
+		return status(&core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("kafkars: timeout_ms and max_wait_ms must be >= 0, got %d and %d", int32(timeoutMs), int32(maxWaitMs))}, errOut)
+	}
+	m, err := lookup(h)
+	if err != nil {
+		return status(err, errOut)
+	}
+	rec, err := m.PollWait(time.Duration(timeoutMs)*time.Millisecond, time.Duration(maxWaitMs)*time.Millisecond)
+	if err != nil {
+		return status(err, errOut)
+	}
+	if rec == nil {
+		return C.KAFKARS_OK
+	}
+	defer rec.Release()
+	cdata.ExportArrowRecordBatch(rec, (*cdata.CArrowArray)(unsafe.Pointer(outArray)), nil)
+	*outRows = C.int64_t(rec.NumRows())
+	return C.KAFKARS_OK
+}
+
+//export kafkars_manager_schema
+func kafkars_manager_schema(h C.kafkars_handle, out *C.struct_ArrowSchema, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	m, err := lookup(h)
+	if err != nil {
+		return status(err, errOut)
+	}
+	cdata.ExportArrowSchema(m.Schema(), (*cdata.CArrowSchema)(unsafe.Pointer(out)))
+	return C.KAFKARS_OK
+}
+
+//export kafkars_manager_state
+func kafkars_manager_state(h C.kafkars_handle, outArray *C.struct_ArrowArray, outSchema *C.struct_ArrowSchema, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	m, err := lookup(h)
+	if err != nil {
+		return status(err, errOut)
+	}
+	rec, err := m.State()
+	if err != nil {
+		return status(err, errOut)
+	}
+	defer rec.Release()
+	cdata.ExportArrowRecordBatch(rec, (*cdata.CArrowArray)(unsafe.Pointer(outArray)), (*cdata.CArrowSchema)(unsafe.Pointer(outSchema)))
+	return C.KAFKARS_OK
+}
+
+//export kafkars_manager_metrics
+func kafkars_manager_metrics(h C.kafkars_handle, outJSON **C.char, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	m, err := lookup(h)
+	if err != nil {
+		return status(err, errOut)
+	}
+	met, err := m.Metrics()
+	if err != nil {
+		return status(err, errOut)
+	}
+	b, err := json.Marshal(met)
+	if err != nil {
+		return status(err, errOut)
+	}
+	*outJSON = C.CString(string(b))
+	return C.KAFKARS_OK
+}
+
+//export kafkars_manager_close
+func kafkars_manager_close(h C.kafkars_handle, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	registry.Lock()
+	m, ok := registry.m[uint64(h)]
+	registry.Unlock()
+	if !ok {
+		return C.KAFKARS_OK // closed already: idempotent
+	}
+	err := m.Close()
+	registry.Lock()
+	delete(registry.m, uint64(h))
+	registry.Unlock()
+	return status(err, errOut)
+}
+
+//export kafkars_schema
+func kafkars_schema(which C.int32_t, out *C.struct_ArrowSchema, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	if out == nil {
+		return status(&core.Error{Kind: core.KindConfig, Msg: "kafkars: out must not be NULL"}, errOut)
+	}
+	switch which {
+	case C.KAFKARS_SCHEMA_MESSAGE:
+		cdata.ExportArrowSchema(core.MessageSchema(false), (*cdata.CArrowSchema)(unsafe.Pointer(out)))
+	case C.KAFKARS_SCHEMA_MESSAGE_WITH_HEADERS:
+		cdata.ExportArrowSchema(core.MessageSchema(true), (*cdata.CArrowSchema)(unsafe.Pointer(out)))
+	case C.KAFKARS_SCHEMA_PARTITION_STATE:
+		cdata.ExportArrowSchema(core.PartitionStateSchema, (*cdata.CArrowSchema)(unsafe.Pointer(out)))
+	default:
+		return status(&core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("kafkars: unknown schema %d", int32(which))}, errOut)
+	}
+	return C.KAFKARS_OK
+}
+
+//export kafkars_validate
+func kafkars_validate(spec *C.char, n C.size_t, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	if spec == nil {
+		return status(&core.Error{Kind: core.KindConfig, Msg: "kafkars: spec must not be NULL"}, errOut)
+	}
+	opts, err := decodeSpec(C.GoBytes(unsafe.Pointer(spec), C.int(n)))
+	if err != nil {
+		return status(err, errOut)
+	}
+	return status(opts.Validate(), errOut)
+}
+
+//export kafkars_debug_counters
+func kafkars_debug_counters() *C.char {
+	b, _ := json.Marshal(map[string]int64{
+		"live_handles":           int64(liveHandles()),
+		"live_managers":          core.LiveManagers(),
+		"goroutines":             int64(core.Goroutines()),
+		"arrow_live_bytes":       cmem.Default.LiveBytes(),
+		"arrow_live_allocations": cmem.Default.LiveAllocations(),
+	})
+	return C.CString(string(b))
+}
+
+//export kafkars_free_string
+func kafkars_free_string(s *C.char) {
+	if s != nil {
+		C.free(unsafe.Pointer(s))
+	}
+}

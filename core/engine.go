@@ -1,0 +1,565 @@
+package core
+
+// engine.go: the Manager. One goroutine per manager fetches from the source,
+// feeds the merger, applies backpressure and pre-builds the next full batch,
+// so Arrow batches are built while Python works on the previous one. Poll
+// takes a pre-built batch, or builds one from what is releasable once the
+// linger time has passed (SPEC §8).
+//
+// Locking: mu guards the merger, the pre-built batch and the flags. The
+// engine goroutine never holds mu while it waits in the source, so Poll is
+// never blocked behind a fetch.
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/kafkars/kafkars/core/cmem"
+	"github.com/kafkars/kafkars/core/rdk"
+	"github.com/kafkars/kafkars/core/source"
+)
+
+// liveManagers counts managers not yet closed (a debug counter of the C ABI).
+var liveManagers atomic.Int64
+
+// LiveManagers returns the number of managers created and not closed.
+func LiveManagers() int64 { return liveManagers.Load() }
+
+// brokerProbe is what the engine needs, beyond source.Source, to tell a
+// broker outage from a deleted topic. The Kafka adapter implements it;
+// scripted sources need not.
+type brokerProbe interface {
+	Partitions(topic string, timeout time.Duration) (int, error)
+}
+
+// Manager replays and tails a set of partitions in order. Methods are safe
+// for concurrent use.
+type Manager struct {
+	opts    *resolved
+	parts   []PartitionInfo
+	src     source.Source
+	probe   brokerProbe
+	mem     memory.Allocator
+	builder *batchBuilder
+	budget  Budget
+
+	mu          sync.Mutex
+	m           *Merger
+	ready       arrow.RecordBatch // pre-built full batch, or nil
+	changed     chan struct{}     // closed and replaced on every change
+	lingerFrom  time.Time         // linger for the releasable rows counts from here
+	hadRel      bool
+	fatal       error
+	closed      bool
+	pauseBuf    []int32
+	resumeBuf   []int32
+	lastErr     string
+	lastErrAt   time.Time
+	errCount    int64
+	brokerDown  time.Time // zero when brokers are reachable
+	probeAt     time.Time
+	released    int64
+	batches     int64
+	fetches     int64
+	emptyPolls  int64
+	createdAt   time.Time
+	liveAt      time.Time
+	releaseTime time.Duration
+
+	kick chan struct{} // Poll took rows: the engine may fetch again
+	stop chan struct{}
+	done chan struct{}
+
+	closeOnce sync.Once
+}
+
+// newManager wires a merger to a source and starts the engine goroutine.
+func newManager(opts *resolved, parts []PartitionInfo, src source.Source) *Manager {
+	e := &Manager{
+		opts:      opts,
+		parts:     parts,
+		src:       src,
+		mem:       cmem.Default,
+		budget:    Budget{Messages: opts.MaxBufferedMessages, Bytes: opts.MaxBufferedBytes},
+		m:         NewMerger(parts, opts.cutoff, opts.IncludeHeaders),
+		changed:   make(chan struct{}),
+		kick:      make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+		createdAt: time.Now(),
+	}
+	if p, ok := src.(brokerProbe); ok {
+		e.probe = p
+	}
+	e.builder = newBatchBuilder(e.mem, parts, opts.IncludeHeaders)
+	if e.m.Live() {
+		e.liveAt = e.createdAt
+	}
+	liveManagers.Add(1)
+	go e.run()
+	return e
+}
+
+// Schema is the schema of the batches Poll returns.
+func (e *Manager) Schema() *arrow.Schema { return e.builder.schema }
+
+// broadcastLocked wakes every Poll waiting for a change.
+func (e *Manager) broadcastLocked() {
+	close(e.changed)
+	e.changed = make(chan struct{})
+}
+
+func (e *Manager) run() {
+	defer close(e.done)
+	var events []KafkaEvent
+	var lastPos time.Time
+	notCaught := make([]int32, 0, len(e.parts))
+	positions := make([]int64, len(e.parts))
+	idle := time.NewTimer(time.Hour)
+	defer idle.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		default:
+		}
+		e.mu.Lock()
+		// Enough buffered for the next two polls: stop draining librdkafka
+		// (its prefetch is bounded too) until Poll takes something.
+		throttle := e.ready != nil && e.m.Releasable() >= e.opts.BatchSize
+		stopped := e.fatal != nil
+		e.mu.Unlock()
+		if throttle || stopped {
+			idle.Reset(idleWait)
+			select {
+			case <-e.stop:
+				return
+			case <-e.kick:
+			case <-idle.C:
+			}
+			if !idle.Stop() {
+				select {
+				case <-idle.C:
+				default:
+				}
+			}
+			continue
+		}
+
+		msgs, err := e.src.Fetch(idleWait, fetchBatch)
+		now := time.Now()
+		e.mu.Lock()
+		e.fetches++
+		if err != nil {
+			e.setFatalLocked(&Error{Kind: KindInternal, Msg: "kafkars: fetch failed: " + err.Error()})
+			e.mu.Unlock()
+			continue
+		}
+		events = e.m.Ingest(msgs, events[:0])
+		if len(msgs) > 0 && !e.brokerDown.IsZero() && hasRecord(msgs) {
+			e.brokerDown = time.Time{}
+		}
+		for _, ev := range events {
+			e.handleEventLocked(ev, now)
+		}
+		// G3 fallback: a partition whose consumer position passed its
+		// replay end is caught up even if no EOF event reached us.
+		if now.Sub(lastPos) >= positionCheckEvery {
+			lastPos = now
+			notCaught = notCaught[:0]
+			for i := range e.m.parts {
+				if !e.m.parts[i].caughtUp {
+					notCaught = append(notCaught, int32(i))
+				}
+			}
+			if len(notCaught) > 0 {
+				if err := e.src.Positions(notCaught, positions[:len(notCaught)]); err == nil {
+					for k, p := range notCaught {
+						e.m.MarkPosition(p, positions[k])
+					}
+				}
+			}
+		}
+		e.m.Recompute()
+		e.applyBackpressureLocked()
+		if e.ready == nil && e.m.Releasable() >= e.opts.BatchSize {
+			e.ready = e.buildLocked(e.opts.BatchSize)
+		}
+		e.afterChangeLocked(now)
+		e.mu.Unlock()
+		if !e.brokerDown.IsZero() {
+			e.probeBroker(now)
+		}
+	}
+}
+
+func hasRecord(msgs []source.Msg) bool {
+	for i := range msgs {
+		if msgs[i].Kind == source.Record {
+			return true
+		}
+	}
+	return false
+}
+
+// afterChangeLocked maintains the linger clock and the live timestamp, and
+// wakes waiting polls.
+func (e *Manager) afterChangeLocked(now time.Time) {
+	rel := e.m.Releasable() > 0 || e.ready != nil
+	if rel && !e.hadRel {
+		e.lingerFrom = now
+	}
+	e.hadRel = rel
+	if e.liveAt.IsZero() && e.m.Live() {
+		e.liveAt = now
+	}
+	e.broadcastLocked()
+}
+
+func (e *Manager) applyBackpressureLocked() {
+	e.pauseBuf, e.resumeBuf = e.m.Backpressure(e.budget, e.pauseBuf[:0], e.resumeBuf[:0])
+	if len(e.resumeBuf) > 0 {
+		if err := e.src.Resume(e.resumeBuf); err != nil {
+			e.noteErrorLocked("resume: "+err.Error(), time.Now())
+		}
+	}
+	if len(e.pauseBuf) > 0 {
+		if err := e.src.Pause(e.pauseBuf); err != nil {
+			e.noteErrorLocked("pause: "+err.Error(), time.Now())
+		}
+	}
+}
+
+func (e *Manager) noteErrorLocked(text string, now time.Time) {
+	e.lastErr = text
+	e.lastErrAt = now
+	e.errCount++
+}
+
+func (e *Manager) setFatalLocked(err error) {
+	if e.fatal == nil {
+		e.fatal = err
+	}
+}
+
+func (e *Manager) partName(p int32) string {
+	if p < 0 || int(p) >= len(e.parts) {
+		return "consumer"
+	}
+	return fmt.Sprintf("%s [%d]", e.parts[p].Topic, e.parts[p].Partition)
+}
+
+// handleEventLocked judges an error librdkafka reported while fetching.
+// librdkafka retries transient errors itself; kafkars only turns into an
+// exception what will not heal: a fatal error, failed authentication or
+// authorization, a topic that no longer exists, or brokers unreachable for
+// longer than broker_down_timeout_ms.
+func (e *Manager) handleEventLocked(ev KafkaEvent, now time.Time) {
+	name := rdk.ErrName(ev.Code)
+	text := fmt.Sprintf("%s: %s: %s", e.partName(ev.Partition), name, ev.Text)
+	e.noteErrorLocked(text, now)
+	switch ev.Code {
+	case rdk.ErrFatal:
+		e.setFatalLocked(&Error{Kind: KindKafka, Code: ev.Code, Msg: "kafkars: fatal Kafka error: " + text})
+	case rdk.ErrAuthentication, rdk.ErrTopicAuthFailed:
+		e.setFatalLocked(&Error{Kind: KindKafka, Code: ev.Code, Msg: "kafkars: " + text})
+	case rdk.ErrUnknownTopicOrP, rdk.ErrUnknownTopic, rdk.ErrUnknownPart:
+		if ev.Partition >= 0 && e.probe != nil {
+			topic := e.parts[ev.Partition].Topic
+			// Ask the cluster: only a definite "does not exist" is final.
+			e.mu.Unlock()
+			_, err := e.probe.Partitions(topic, 2*time.Second)
+			e.mu.Lock()
+			if ke, ok := err.(*rdk.KafkaError); ok && (ke.Code == rdk.ErrUnknownTopicOrP || ke.Code == rdk.ErrUnknownTopic) {
+				e.setFatalLocked(&Error{Kind: KindTopicNotFound, Code: ev.Code,
+					Msg: fmt.Sprintf("kafkars: topic %q no longer exists (deleted during the replay?): %s", topic, text)})
+			}
+		}
+	case rdk.ErrTransport, rdk.ErrAllBrokersDown, rdk.ErrResolve:
+		if e.brokerDown.IsZero() {
+			e.brokerDown = now
+		}
+	}
+}
+
+// probeBroker clears the broker-down condition once a metadata request
+// succeeds, and raises BrokerUnavailable past the configured limit.
+func (e *Manager) probeBroker(now time.Time) {
+	if now.Sub(e.probeAt) < time.Second || e.probe == nil || len(e.parts) == 0 {
+		return
+	}
+	e.probeAt = now
+	_, err := e.probe.Partitions(e.parts[0].Topic, 500*time.Millisecond)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err == nil {
+		e.brokerDown = time.Time{}
+		return
+	}
+	if lim := e.opts.brokerDown; lim > 0 && !e.brokerDown.IsZero() && now.Sub(e.brokerDown) > lim {
+		e.setFatalLocked(&Error{Kind: KindBrokerUnavailable, Msg: fmt.Sprintf(
+			"kafkars: no broker of %s reachable for %s (broker_down_timeout_ms=%d); last error: %s",
+			e.opts.Config["bootstrap.servers"], now.Sub(e.brokerDown).Round(time.Second),
+			e.opts.brokerDown.Milliseconds(), e.lastErr)})
+		e.broadcastLocked()
+	}
+}
+
+// buildLocked releases up to n rows into a new batch.
+func (e *Manager) buildLocked(n int) arrow.RecordBatch {
+	t0 := time.Now()
+	rows := e.m.Release(n, e.builder)
+	if rows == 0 {
+		return nil
+	}
+	rec := e.builder.finish()
+	e.released += int64(rows)
+	e.batches++
+	e.releaseTime += time.Since(t0)
+	return rec
+}
+
+// Poll returns the next batch (SPEC §8): as soon as batch_size rows are
+// releasable; otherwise, once a row is releasable, after at most linger;
+// otherwise nil (zero rows) at the timeout. The caller owns the batch.
+func (e *Manager) Poll(timeout time.Duration) (arrow.RecordBatch, error) {
+	return e.PollWait(timeout, timeout)
+}
+
+// PollWait is Poll that blocks at most maxWait: past it, it returns nil
+// even though the timeout has not passed (the caller calls again with the
+// remaining timeout). Linger is measured by the manager, not the call, so
+// waiting in slices does not shorten it.
+func (e *Manager) PollWait(timeout, maxWait time.Duration) (arrow.RecordBatch, error) {
+	start := time.Now()
+	deadline := start.Add(timeout)
+	waitEnd := start.Add(maxWait)
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for {
+		if e.closed {
+			return nil, ErrClosed
+		}
+		now := time.Now()
+		if e.ready != nil {
+			r := e.ready
+			e.ready = nil
+			if e.m.Releasable() >= e.opts.BatchSize {
+				// keep one batch ahead (built here rather than waiting for
+				// the engine's next round)
+				e.ready = e.buildLocked(e.opts.BatchSize)
+			}
+			e.tookLocked(now)
+			return r, nil
+		}
+		n := e.m.Releasable()
+		if n > 0 {
+			if n >= e.opts.BatchSize || !now.Before(e.lingerFrom.Add(e.opts.linger)) || !now.Before(deadline) {
+				if n > e.opts.BatchSize {
+					n = e.opts.BatchSize
+				}
+				r := e.buildLocked(n)
+				e.tookLocked(now)
+				return r, nil
+			}
+		}
+		if e.fatal != nil {
+			return nil, e.fatal
+		}
+		if !now.Before(deadline) {
+			e.emptyPolls++
+			return nil, nil
+		}
+		if !now.Before(waitEnd) {
+			return nil, nil // not yet: the caller calls again
+		}
+		wakeAt := deadline
+		if waitEnd.Before(wakeAt) {
+			wakeAt = waitEnd
+		}
+		if n > 0 {
+			if t := e.lingerFrom.Add(e.opts.linger); t.Before(wakeAt) {
+				wakeAt = t
+			}
+		}
+		ch := e.changed
+		e.mu.Unlock()
+		d := time.Until(wakeAt)
+		if timer == nil {
+			timer = time.NewTimer(d)
+		} else {
+			timer.Reset(d)
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		e.mu.Lock()
+	}
+}
+
+// tookLocked runs after Poll took rows: the linger clock restarts for what
+// remains, and the engine may fetch again.
+func (e *Manager) tookLocked(now time.Time) {
+	e.lingerFrom = now
+	e.hadRel = e.m.Releasable() > 0 || e.ready != nil
+	if e.liveAt.IsZero() && e.m.Live() {
+		e.liveAt = now
+	}
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
+// IsLive reports SPEC §5 G3: every partition caught up and every replay
+// record released.
+func (e *Manager) IsLive() (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return false, ErrClosed
+	}
+	return e.m.Live(), nil
+}
+
+// Close stops the engine and releases the consumer. Idempotent.
+func (e *Manager) Close() error {
+	e.closeOnce.Do(func() {
+		e.mu.Lock()
+		e.closed = true
+		if e.ready != nil {
+			e.ready.Release()
+			e.ready = nil
+		}
+		e.broadcastLocked()
+		e.mu.Unlock()
+		close(e.stop)
+		e.src.Wake()
+		<-e.done
+		_ = e.src.Close()
+		e.mu.Lock()
+		for i := range e.m.parts {
+			e.m.parts[i].q.clear(&e.m.pool)
+		}
+		e.m.pool.free = nil
+		e.mu.Unlock()
+		liveManagers.Add(-1)
+	})
+	return nil
+}
+
+// Metrics is a snapshot of counters and conditions (SPEC §9 and more).
+type Metrics struct {
+	IsLive              bool    `json:"is_live"`
+	Partitions          int     `json:"partitions"`
+	PartitionsCaughtUp  int     `json:"partitions_caught_up"`
+	PausedPartitions    int     `json:"paused_partitions"`
+	HeldMessages        int     `json:"held_messages"`
+	HeldBytes           int64   `json:"held_bytes"`
+	ReleasableMessages  int     `json:"releasable_messages"`
+	PrimingWatermarkMs  *int64  `json:"priming_watermark_ms"`
+	LateMessages        int64   `json:"late_messages"`
+	DuplicatesDropped   int64   `json:"duplicates_dropped"`
+	RecordsConsumed     int64   `json:"records_consumed"`
+	RecordsReleased     int64   `json:"records_released"`
+	BatchesReleased     int64   `json:"batches_released"`
+	RecordsToReplay     int64   `json:"records_to_replay"`
+	FetchCalls          int64   `json:"fetch_calls"`
+	EmptyPolls          int64   `json:"empty_polls"`
+	BuildSeconds        float64 `json:"build_seconds"`
+	ErrorCount          int64   `json:"error_count"`
+	LastError           string  `json:"last_error,omitempty"`
+	BrokerDownForMs     *int64  `json:"broker_down_for_ms"`
+	UptimeMs            int64   `json:"uptime_ms"`
+	TimeToLiveMs        *int64  `json:"time_to_live_ms"`
+	BatchSize           int     `json:"batch_size"`
+	LingerMs            int64   `json:"linger_ms"`
+	MaxBufferedMessages int     `json:"max_buffered_messages"`
+	MaxBufferedBytes    int64   `json:"max_buffered_bytes"`
+	Fatal               string  `json:"fatal_error,omitempty"`
+}
+
+// Metrics returns a snapshot.
+func (e *Manager) Metrics() (Metrics, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return Metrics{}, ErrClosed
+	}
+	now := time.Now()
+	m := Metrics{
+		IsLive:              e.m.Live(),
+		Partitions:          len(e.parts),
+		PausedPartitions:    e.m.PausedCount(),
+		HeldMessages:        e.m.Held(),
+		HeldBytes:           e.m.HeldBytes(),
+		ReleasableMessages:  e.m.Releasable(),
+		LateMessages:        e.m.LateTotal(),
+		RecordsReleased:     e.released,
+		BatchesReleased:     e.batches,
+		FetchCalls:          e.fetches,
+		EmptyPolls:          e.emptyPolls,
+		BuildSeconds:        e.releaseTime.Seconds(),
+		ErrorCount:          e.errCount,
+		LastError:           e.lastErr,
+		UptimeMs:            now.Sub(e.createdAt).Milliseconds(),
+		BatchSize:           e.opts.BatchSize,
+		LingerMs:            e.opts.linger.Milliseconds(),
+		MaxBufferedMessages: e.opts.MaxBufferedMessages,
+		MaxBufferedBytes:    e.opts.MaxBufferedBytes,
+	}
+	if e.ready != nil {
+		m.ReleasableMessages += int(e.ready.NumRows())
+	}
+	for i := range e.m.parts {
+		p := &e.m.parts[i]
+		m.RecordsConsumed += p.consumed
+		m.DuplicatesDropped += p.dups
+		if p.caughtUp {
+			m.PartitionsCaughtUp++
+		}
+		if d := p.info.End - p.info.Start; d > 0 {
+			m.RecordsToReplay += d
+		}
+	}
+	if ts, ok := e.m.Watermark(); ok {
+		m.PrimingWatermarkMs = &ts
+	}
+	if !e.brokerDown.IsZero() {
+		d := now.Sub(e.brokerDown).Milliseconds()
+		m.BrokerDownForMs = &d
+	}
+	if !e.liveAt.IsZero() {
+		d := e.liveAt.Sub(e.createdAt).Milliseconds()
+		m.TimeToLiveMs = &d
+	}
+	if e.fatal != nil {
+		m.Fatal = e.fatal.Error()
+	}
+	return m, nil
+}
+
+// Partitions returns the partitions of the replay with their resolved
+// offsets.
+func (e *Manager) Partitions() []PartitionInfo { return e.parts }
+
+// goroutines is runtime.NumGoroutine, for the C ABI's debug counters.
+func Goroutines() int { return runtime.NumGoroutine() }

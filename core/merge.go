@@ -1,0 +1,488 @@
+package core
+
+// merge.go: the ordered-replay logic of SPEC §4-§6, free of Kafka and of
+// goroutines so that it can be driven by scripted feeds in tests.
+//
+// Records wait in per-partition FIFO queues (queue.go). The frontier F is
+// the smallest order key any partition that is not caught up can still
+// deliver; a held record is releasable when its key is below F. F only
+// grows, so each queue keeps a releasable prefix that is extended, never
+// re-scanned. Release is a k-way merge over the heads of those prefixes (a
+// heap keyed by (eff, partition)), with a fast path that takes a whole run
+// from one partition while it stays below the runner-up.
+
+import (
+	"math"
+
+	"github.com/kafkars/kafkars/core/source"
+)
+
+// PartitionInfo describes one partition of the replay, fixed at creation.
+type PartitionInfo struct {
+	Topic     string
+	TopicRank int32 // position of the topic in the caller's list
+	Partition int32
+	Start     int64 // first offset to replay
+	End       int64 // replay end: records at End and beyond are live
+}
+
+// frontier is an order key bound: -inf, +inf or (ts, partition index, offset).
+// Partition indexes are dense in (topic rank, partition) order, so comparing
+// indexes compares (rank, partition) as SPEC §4 asks.
+type frontier struct {
+	inf int8 // -1: minus infinity, 0: finite, 1: plus infinity
+	ts  int64
+	p   int32
+	off int64
+}
+
+var (
+	minusInf = frontier{inf: -1}
+	plusInf  = frontier{inf: 1}
+)
+
+// above reports whether key (eff, p, off) < f.
+func (f frontier) above(eff int64, p int32, off int64) bool {
+	switch f.inf {
+	case -1:
+		return false
+	case 1:
+		return true
+	}
+	if eff != f.ts {
+		return eff < f.ts
+	}
+	if p != f.p {
+		return p < f.p
+	}
+	return off < f.off
+}
+
+func (f frontier) less(g frontier) bool {
+	if f.inf != g.inf {
+		return f.inf < g.inf
+	}
+	if f.inf != 0 {
+		return false
+	}
+	return g.above(f.ts, f.p, f.off)
+}
+
+// partition is the merger's state for one partition.
+type partition struct {
+	info PartitionInfo
+	q    queue
+	// rel records at the head of q are releasable; relCur points after them.
+	rel    int
+	relCur cursor
+
+	caughtUp  bool
+	delivered bool  // delivered at least one record
+	lastEff   int64 // order timestamp of the last delivered record
+	lastTs    int64 // its timestamp as delivered
+	lastOff   int64 // its offset (-1: none)
+	next      int64 // next offset expected; lower ones are duplicates
+	replayEnd int64 // records below this offset belong to the replay
+	released  int64 // last released offset (-1: none)
+	late      int64
+	dups      int64
+	paused    bool
+	consumed  int64 // records delivered
+}
+
+// bound is the smallest key this partition can still deliver.
+func (p *partition) bound(idx int32) frontier {
+	if p.caughtUp {
+		return plusInf
+	}
+	if !p.delivered {
+		return minusInf
+	}
+	return frontier{ts: p.lastEff, p: idx, off: p.lastOff + 1}
+}
+
+// replayHeld reports whether replay records of p are still held.
+func (p *partition) replayHeld() bool {
+	off, ok := p.q.headOffset()
+	return ok && off < p.replayEnd
+}
+
+// live is SPEC §9's per-partition is_live.
+func (p *partition) live() bool { return p.caughtUp && !p.replayHeld() }
+
+// KafkaEvent is an error item the merger saw in a fetched batch.
+type KafkaEvent struct {
+	Partition int32 // -1 for consumer-wide errors
+	Code      int32
+	Text      string
+}
+
+// Merger holds back records until their order is settled. Not safe for
+// concurrent use.
+type Merger struct {
+	parts      []partition
+	pool       chunkPool
+	f          frontier
+	cutoff     int64 // math.MaxInt64 when none
+	headers    bool
+	held       int
+	heldBytes  int64
+	releasable int
+	live       bool
+	// Release scratch, reused.
+	heap    mergeHeap
+	seq     []int32
+	take    []int
+	curs    []cursor
+	lastKey []frontier
+	lateAll int64
+	// lastReleased is the key of the last released record (for checks).
+	lastReleased frontier
+	unknown      int64 // records for partitions not ours (should be 0)
+}
+
+// NewMerger creates a merger for the given partitions; cutoff < 0 means no
+// cutoff. Partitions with Start >= End are caught up from the start.
+func NewMerger(parts []PartitionInfo, cutoff int64, headers bool) *Merger {
+	m := &Merger{parts: make([]partition, len(parts)), cutoff: math.MaxInt64, headers: headers}
+	if cutoff >= 0 {
+		m.cutoff = cutoff
+	}
+	for i, info := range parts {
+		p := &m.parts[i]
+		p.info = info
+		p.lastOff = -1
+		p.released = -1
+		p.next = info.Start
+		p.replayEnd = info.End
+		if info.Start >= info.End {
+			p.caughtUp = true
+			p.replayEnd = info.Start
+		}
+	}
+	m.take = make([]int, len(parts))
+	m.curs = make([]cursor, len(parts))
+	m.lastKey = make([]frontier, len(parts))
+	m.lastReleased = minusInf
+	m.recompute()
+	return m
+}
+
+// Ingest takes a fetched batch: records go to their partition's queue, EOF
+// events may end a partition's replay, errors are returned for the caller
+// to judge. Call Recompute afterwards (once per batch).
+func (m *Merger) Ingest(msgs []source.Msg, events []KafkaEvent) []KafkaEvent {
+	n := int32(len(m.parts))
+	for i := range msgs {
+		msg := &msgs[i]
+		switch msg.Kind {
+		case source.Record:
+			if msg.Partition < 0 || msg.Partition >= n {
+				m.unknown++
+				continue
+			}
+			p := &m.parts[msg.Partition]
+			if msg.Offset < p.next {
+				p.dups++ // redelivered after a reconnect or seek: keep G2
+				continue
+			}
+			eff := msg.Timestamp
+			if p.delivered && eff < p.lastEff {
+				eff = p.lastEff
+				p.late++
+				m.lateAll++
+			}
+			var hdr []byte
+			if m.headers {
+				hdr = msg.Headers
+			}
+			before := p.q.bytes
+			p.q.push(&m.pool, msg.Offset, msg.Timestamp, eff, msg.Key, msg.KeyNull, msg.Value, msg.ValueNull, hdr)
+			m.held++
+			m.heldBytes += p.q.bytes - before
+			p.delivered = true
+			p.lastEff, p.lastTs, p.lastOff = eff, msg.Timestamp, msg.Offset
+			p.next = msg.Offset + 1
+			p.consumed++
+			if !p.caughtUp {
+				if msg.Offset+1 >= p.info.End {
+					p.caughtUp = true
+				} else if msg.Timestamp >= m.cutoff {
+					p.caughtUp = true
+					p.replayEnd = msg.Offset
+				}
+			}
+		case source.EOF:
+			if msg.Partition >= 0 && msg.Partition < n {
+				m.MarkPosition(msg.Partition, msg.Offset)
+			}
+		case source.Error:
+			events = append(events, KafkaEvent{Partition: msg.Partition, Code: msg.Err, Text: msg.ErrText})
+		}
+	}
+	return events
+}
+
+// MarkPosition records that the consumer of partition p has passed every
+// offset below pos (records, control records, aborted transactions). A
+// partition whose position reaches its replay end is caught up: this is how
+// a replay ends when the last records before End never reach us (G3).
+func (m *Merger) MarkPosition(p int32, pos int64) {
+	pp := &m.parts[p]
+	if !pp.caughtUp && pos >= pp.info.End {
+		pp.caughtUp = true
+	}
+}
+
+// Recompute updates the frontier and the releasable prefixes. Cheap: O(1)
+// per partition plus O(1) per newly releasable record.
+func (m *Merger) Recompute() { m.recompute() }
+
+func (m *Merger) recompute() {
+	f := plusInf
+	for i := range m.parts {
+		b := m.parts[i].bound(int32(i))
+		if b.less(f) {
+			f = b
+			if f.inf < 0 {
+				break
+			}
+		}
+	}
+	m.f = f
+	total := 0
+	live := true
+	for i := range m.parts {
+		p := &m.parts[i]
+		q := &p.q
+		for p.rel < q.n {
+			q.normalize(&p.relCur)
+			c, j := q.at(p.relCur)
+			if !f.above(c.eff[j], int32(i), c.off[j]) {
+				break
+			}
+			p.rel++
+			p.relCur.i++
+		}
+		total += p.rel
+		if live && !p.live() {
+			live = false
+		}
+	}
+	m.releasable = total
+	m.live = live
+}
+
+// Held is the number of records held; HeldBytes their accounted size.
+func (m *Merger) Held() int             { return m.held }
+func (m *Merger) HeldBytes() int64      { return m.heldBytes }
+func (m *Merger) Releasable() int       { return m.releasable }
+func (m *Merger) Live() bool            { return m.live }
+func (m *Merger) Partitions() int       { return len(m.parts) }
+func (m *Merger) LateTotal() int64      { return m.lateAll }
+func (m *Merger) UnknownRecords() int64 { return m.unknown }
+
+// Watermark returns the frontier's timestamp while it is finite and the
+// replay is not live (SPEC §9 priming watermark).
+func (m *Merger) Watermark() (int64, bool) {
+	if m.live || m.f.inf != 0 {
+		return 0, false
+	}
+	return m.f.ts, true
+}
+
+// Release moves up to max releasable records, in order-key order, into b.
+// It returns the number of rows written.
+func (m *Merger) Release(max int, b *batchBuilder) int {
+	if max > m.releasable {
+		max = m.releasable
+	}
+	if max <= 0 {
+		return 0
+	}
+	m.selectRows(max)
+	m.build(b)
+	m.pop()
+	m.recompute()
+	return len(m.seq)
+}
+
+// selectRows runs the k-way merge and fills m.seq with the partition index
+// of each row, in release order, and m.take with counts per partition.
+func (m *Merger) selectRows(max int) {
+	m.seq = m.seq[:0]
+	h := &m.heap
+	h.items = h.items[:0]
+	for i := range m.parts {
+		m.take[i] = 0
+		p := &m.parts[i]
+		if p.rel > 0 {
+			m.curs[i] = p.q.first()
+			c, j := p.q.at(m.curs[i])
+			h.items = append(h.items, heapItem{eff: c.eff[j], p: int32(i)})
+		}
+	}
+	h.init()
+	for len(m.seq) < max && len(h.items) > 0 {
+		top := h.items[0]
+		pi := top.p
+		p := &m.parts[pi]
+		// Bound for a run: the runner-up's key.
+		var nextEff int64 = math.MaxInt64
+		nextP := int32(math.MaxInt32)
+		if len(h.items) > 1 {
+			r := h.items[1]
+			if len(h.items) > 2 && h.items[2].lessThan(r) {
+				r = h.items[2]
+			}
+			nextEff, nextP = r.eff, r.p
+		}
+		for {
+			m.seq = append(m.seq, pi)
+			m.take[pi]++
+			if m.take[pi] >= p.rel || len(m.seq) >= max {
+				h.pop()
+				break
+			}
+			m.curs[pi] = p.q.next(m.curs[pi])
+			c, j := p.q.at(m.curs[pi])
+			eff := c.eff[j]
+			if eff > nextEff || (eff == nextEff && pi > nextP) {
+				h.items[0].eff = eff
+				h.fix0()
+				break
+			}
+		}
+	}
+}
+
+// build copies the selected rows into b.
+func (m *Merger) build(b *batchBuilder) {
+	var keyBytes, valBytes, hdrBytes int
+	var keyNulls, valNulls, topicBytes int
+	for i := range m.parts {
+		n := m.take[i]
+		if n == 0 {
+			continue
+		}
+		topicBytes += n * len(m.parts[i].info.Topic)
+		q := &m.parts[i].q
+		cur := q.first()
+		for k := 0; k < n; k++ {
+			c, j := q.at(cur)
+			if c.kLen[j] < 0 {
+				keyNulls++
+			} else {
+				keyBytes += int(c.kLen[j])
+			}
+			if c.vLen[j] < 0 {
+				valNulls++
+			} else {
+				valBytes += int(c.vLen[j])
+			}
+			hdrBytes += int(c.hLen[j])
+			cur = q.next(cur)
+		}
+		m.curs[i] = q.first()
+	}
+	b.begin(len(m.seq), keyBytes, valBytes, keyNulls > 0, valNulls > 0, hdrBytes)
+	b.setTopicBytes(topicBytes)
+	for _, pi := range m.seq {
+		p := &m.parts[pi]
+		c, j := p.q.at(m.curs[pi])
+		b.add(pi, c, j)
+		m.lastKey[pi] = frontier{ts: c.eff[j], p: pi, off: c.off[j]}
+		m.curs[pi] = p.q.next(m.curs[pi])
+	}
+}
+
+// pop removes the released rows from their queues.
+func (m *Merger) pop() {
+	for i := range m.parts {
+		n := m.take[i]
+		if n == 0 {
+			continue
+		}
+		p := &m.parts[i]
+		q := &p.q
+		lr := m.lastKey[i]
+		p.released = lr.off
+		if m.lastReleased.less(lr) {
+			m.lastReleased = lr
+		}
+		before := q.bytes
+		removed := q.pop(&m.pool, n)
+		m.heldBytes -= before - q.bytes
+		m.held -= n
+		p.rel -= n
+		p.relCur.ci -= removed
+		if q.n == 0 {
+			p.relCur = cursor{}
+		} else if p.relCur.ci < 0 {
+			p.relCur = q.first()
+		}
+	}
+}
+
+// Frontier holders: partitions that must never be paused (SPEC §7): the
+// one whose bound is F, and every partition still at minus infinity.
+func (m *Merger) holdsFrontier(i int) bool {
+	p := &m.parts[i]
+	if p.caughtUp {
+		return false
+	}
+	if !p.delivered {
+		return true
+	}
+	return m.f.inf == 0 && m.f.p == int32(i)
+}
+
+// mergeHeap is a binary min-heap of partition heads keyed by (eff, p).
+type heapItem struct {
+	eff int64
+	p   int32
+}
+
+func (a heapItem) lessThan(b heapItem) bool {
+	return a.eff < b.eff || (a.eff == b.eff && a.p < b.p)
+}
+
+type mergeHeap struct{ items []heapItem }
+
+func (h *mergeHeap) init() {
+	n := len(h.items)
+	for i := n/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+}
+
+func (h *mergeHeap) down(i int) {
+	it := h.items
+	n := len(it)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		s := l
+		if r := l + 1; r < n && it[r].lessThan(it[l]) {
+			s = r
+		}
+		if !it[s].lessThan(it[i]) {
+			return
+		}
+		it[i], it[s] = it[s], it[i]
+		i = s
+	}
+}
+
+func (h *mergeHeap) fix0() { h.down(0) }
+
+func (h *mergeHeap) pop() {
+	n := len(h.items) - 1
+	h.items[0] = h.items[n]
+	h.items = h.items[:n]
+	if n > 0 {
+		h.down(0)
+	}
+}

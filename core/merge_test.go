@@ -1,0 +1,432 @@
+package core
+
+import (
+	"fmt"
+	"math/rand"
+	"sort"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/kafkars/kafkars/core/source"
+)
+
+// scripted is a generated replay: partitions with their records.
+type scripted struct {
+	parts   []PartitionInfo
+	records [][]source.Msg // per partition, in offset order
+}
+
+type genOpts struct {
+	maxParts, maxRecs int
+	tsRange           int64 // timestamps drawn from [0, tsRange): small => many ties
+	lateProb          float64
+	gapProb           float64 // offset gaps (compaction, control records)
+	tailGapProb       float64 // end beyond the last record (control records at the tail)
+	emptyProb         float64
+}
+
+func genReplay(rng *rand.Rand, o genOpts) scripted {
+	var s scripted
+	nTopics := 1 + rng.Intn(3)
+	for t := 0; t < nTopics; t++ {
+		np := 1 + rng.Intn(o.maxParts)
+		for p := 0; p < np; p++ {
+			start := int64(rng.Intn(50))
+			off := start
+			n := rng.Intn(o.maxRecs + 1)
+			if rng.Float64() < o.emptyProb {
+				n = 0
+			}
+			var recs []source.Msg
+			ts := int64(rng.Int63n(o.tsRange))
+			for i := 0; i < n; i++ {
+				if rng.Float64() < o.gapProb {
+					off += int64(1 + rng.Intn(3))
+				}
+				if rng.Float64() < o.lateProb {
+					ts -= rng.Int63n(o.tsRange/4 + 1)
+					if ts < 0 {
+						ts = 0
+					}
+				} else {
+					ts += rng.Int63n(o.tsRange/8 + 1)
+				}
+				idx := int32(len(s.parts))
+				key := []byte(fmt.Sprintf("k%d-%d", idx, off))
+				var val []byte
+				valNull := rng.Intn(10) == 0
+				if !valNull {
+					val = make([]byte, rng.Intn(20))
+					rng.Read(val)
+				}
+				recs = append(recs, source.Msg{Kind: source.Record, Partition: idx, Offset: off, Timestamp: ts,
+					Key: key, Value: val, ValueNull: valNull})
+				off++
+			}
+			end := off
+			if rng.Float64() < o.tailGapProb {
+				end += int64(1 + rng.Intn(3))
+			}
+			s.parts = append(s.parts, PartitionInfo{Topic: fmt.Sprintf("t%d", t), TopicRank: int32(t), Partition: int32(p), Start: start, End: end})
+			s.records = append(s.records, recs)
+		}
+	}
+	return s
+}
+
+type rowKey struct {
+	eff  int64
+	p    int32
+	off  int64
+	ts   int64
+	tpc  string
+	part int32
+}
+
+// expected returns the replay's single correct order (SPEC §4).
+func (s scripted) expected() []rowKey {
+	var out []rowKey
+	for i, recs := range s.records {
+		var last int64
+		for j, r := range recs {
+			eff := r.Timestamp
+			if j > 0 && eff < last {
+				eff = last
+			}
+			last = eff
+			out = append(out, rowKey{eff: eff, p: int32(i), off: r.Offset, ts: r.Timestamp,
+				tpc: s.parts[i].Topic, part: s.parts[i].Partition})
+		}
+	}
+	sort.Slice(out, func(a, b int) bool {
+		x, y := out[a], out[b]
+		if x.eff != y.eff {
+			return x.eff < y.eff
+		}
+		if x.p != y.p {
+			return x.p < y.p
+		}
+		return x.off < y.off
+	})
+	return out
+}
+
+// collect reads rows from a released batch.
+func collect(t *testing.T, b *batchBuilder, idx map[string]int32, got []rowKey) []rowKey {
+	t.Helper()
+	rec := b.finish()
+	defer rec.Release()
+	topics := rec.Column(2).(*array.String)
+	parts := rec.Column(3).(*array.Int32)
+	offs := rec.Column(4).(*array.Int64)
+	tss := rec.Column(5).(*array.Timestamp)
+	for i := 0; i < int(rec.NumRows()); i++ {
+		tp := topics.Value(i)
+		got = append(got, rowKey{off: offs.Value(i), ts: int64(tss.Value(i)), tpc: tp, part: parts.Value(i),
+			p: idx[fmt.Sprintf("%s/%d", tp, parts.Value(i))]})
+	}
+	return got
+}
+
+// simulate feeds the scripted replay to a merger in a random interleaving,
+// releasing at random moments, and returns the released rows.
+func simulate(t *testing.T, rng *rand.Rand, s scripted, budget Budget) ([]rowKey, *Merger) {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	m := NewMerger(s.parts, -1, false)
+	b := newBatchBuilder(mem, s.parts, false)
+	idx := map[string]int32{}
+	for i, p := range s.parts {
+		idx[fmt.Sprintf("%s/%d", p.Topic, p.Partition)] = int32(i)
+	}
+	next := make([]int, len(s.parts)) // next record to deliver per partition
+	eofSent := make([]bool, len(s.parts))
+	var got []rowKey
+	var pause, resume []int32
+	fetchMax := 1 + rng.Intn(64)
+	batchMax := 1 + rng.Intn(50)
+	maxHeld, maxPriming := 0, 0
+	for step := 0; step < 1_000_000; step++ {
+		// Like the engine: with a full batch releasable, do not fetch
+		// until it is taken.
+		if m.Releasable() >= batchMax {
+			if m.Release(batchMax, b) > 0 {
+				got = collect(t, b, idx, got)
+			}
+			continue
+		}
+		// Build one fetched batch from random unpaused partitions.
+		var batch []source.Msg
+		want := 1 + rng.Intn(fetchMax)
+		for tries := 0; len(batch) < want && tries < 4*want; tries++ {
+			pi := rng.Intn(len(s.parts))
+			if m.parts[pi].paused {
+				continue
+			}
+			recs := s.records[pi]
+			switch {
+			case next[pi] < len(recs):
+				k := 1 + rng.Intn(8)
+				for ; k > 0 && next[pi] < len(recs) && len(batch) < want; k-- {
+					batch = append(batch, recs[next[pi]])
+					next[pi]++
+				}
+				// a reconnect redelivers some records: G2 must drop them
+				if rng.Intn(20) == 0 && next[pi] > 0 {
+					batch = append(batch, recs[rng.Intn(next[pi])])
+				}
+			case !eofSent[pi] && rng.Intn(3) == 0:
+				eofSent[pi] = true
+				if rng.Intn(2) == 0 {
+					batch = append(batch, source.Msg{Kind: source.EOF, Partition: int32(pi), Offset: s.parts[pi].End})
+				} else {
+					m.MarkPosition(int32(pi), s.parts[pi].End)
+				}
+			}
+		}
+		m.Ingest(batch, nil)
+		m.Recompute()
+		pause, resume = m.Backpressure(budget, pause[:0], resume[:0])
+		primed := true
+		for i := range m.parts {
+			if !m.parts[i].delivered && !m.parts[i].caughtUp {
+				primed = false
+			}
+		}
+		if primed && m.Held() > maxHeld {
+			maxHeld = m.Held()
+		}
+		if !primed && m.Held() > maxPriming {
+			maxPriming = m.Held()
+		}
+		// release sometimes, like a Python loop polling at its own pace
+		if m.Releasable() > 0 && (rng.Intn(3) > 0 || m.Releasable() >= batchMax) {
+			if m.Release(1+rng.Intn(batchMax), b) > 0 {
+				got = collect(t, b, idx, got)
+			}
+		}
+		done := true
+		for pi := range s.parts {
+			if next[pi] < len(s.records[pi]) || !m.parts[pi].caughtUp {
+				done = false
+			}
+		}
+		if done && m.Held() == 0 {
+			break
+		}
+		if step == 999_999 {
+			t.Fatalf("no progress: held=%d releasable=%d paused=%d", m.Held(), m.Releasable(), m.PausedCount())
+		}
+	}
+	// G4: held is bounded by the budget, plus at most one fetch left above
+	// the frontier per partition (a partition that stops holding the
+	// frontier keeps what it fetched; one that delivered nothing holds it at
+	// minus infinity and is never paused), plus one batch. The bound does
+	// not grow with the topics' sizes.
+	if lim := budget.Messages + (len(s.parts)+1)*(fetchMax+8) + batchMax; maxHeld > lim || maxPriming > lim {
+		t.Errorf("G4: held reached %d (priming %d), bound %d: budget %d + (%d partitions + 1) x fetch %d + batch %d",
+			maxHeld, maxPriming, lim, budget.Messages, len(s.parts), fetchMax+8, batchMax)
+	}
+	return got, m
+}
+
+func checkReplay(t *testing.T, s scripted, got []rowKey, m *Merger) {
+	t.Helper()
+	want := s.expected()
+	if len(got) != len(want) {
+		t.Fatalf("G2: released %d rows, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].p != want[i].p || got[i].off != want[i].off || got[i].ts != want[i].ts {
+			t.Fatalf("G1: row %d is %s[%d]@%d ts=%d, want %s[%d]@%d ts=%d", i,
+				got[i].tpc, got[i].part, got[i].off, got[i].ts, want[i].tpc, want[i].part, want[i].off, want[i].ts)
+		}
+	}
+	if !m.Live() {
+		t.Fatalf("G3: not live after the replay")
+	}
+	if _, ok := m.Watermark(); ok {
+		t.Errorf("watermark should be None once live")
+	}
+}
+
+func TestMergeProperties(t *testing.T) {
+	cases := []struct {
+		name string
+		gen  genOpts
+		bud  Budget
+	}{
+		{"many-ties", genOpts{maxParts: 6, maxRecs: 60, tsRange: 5, lateProb: 0.05, gapProb: 0.1, tailGapProb: 0.3, emptyProb: 0.1}, Budget{1 << 30, 1 << 40}},
+		{"wide-timestamps", genOpts{maxParts: 12, maxRecs: 120, tsRange: 1_000_000, lateProb: 0.02, gapProb: 0.05, tailGapProb: 0.2, emptyProb: 0.1}, Budget{1 << 30, 1 << 40}},
+		{"late-heavy", genOpts{maxParts: 4, maxRecs: 80, tsRange: 100, lateProb: 0.4, gapProb: 0.2, tailGapProb: 0.5, emptyProb: 0.2}, Budget{1 << 30, 1 << 40}},
+		{"tight-budget", genOpts{maxParts: 10, maxRecs: 1500, tsRange: 50, lateProb: 0.05, gapProb: 0.1, tailGapProb: 0.3, emptyProb: 0.1}, Budget{Messages: 20, Bytes: 1 << 40}},
+		{"byte-budget", genOpts{maxParts: 8, maxRecs: 100, tsRange: 1000, lateProb: 0.05, gapProb: 0.1, tailGapProb: 0.3, emptyProb: 0.1}, Budget{Messages: 1 << 30, Bytes: 4096}},
+		{"many-partitions", genOpts{maxParts: 40, maxRecs: 30, tsRange: 200, lateProb: 0.05, gapProb: 0.1, tailGapProb: 0.3, emptyProb: 0.3}, Budget{Messages: 100, Bytes: 1 << 40}},
+	}
+	seeds := 150
+	if testing.Short() {
+		seeds = 20
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for seed := int64(0); seed < int64(seeds); seed++ {
+				s := genReplay(rand.New(rand.NewSource(seed)), tc.gen)
+				// the same replay under several interleavings: identical output
+				for run := int64(0); run < 3; run++ {
+					rng := rand.New(rand.NewSource(seed*1000 + run))
+					got, m := simulate(t, rng, s, tc.bud)
+					checkReplay(t, s, got, m)
+					if t.Failed() {
+						t.Fatalf("seed %d run %d", seed, run)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestFrontier(t *testing.T) {
+	parts := []PartitionInfo{
+		{Topic: "a", TopicRank: 0, Partition: 0, Start: 0, End: 10},
+		{Topic: "a", TopicRank: 0, Partition: 1, Start: 0, End: 10},
+		{Topic: "b", TopicRank: 1, Partition: 0, Start: 5, End: 5}, // empty: caught up from the start
+	}
+	rec := func(p int32, off, ts int64) source.Msg {
+		return source.Msg{Kind: source.Record, Partition: p, Offset: off, Timestamp: ts, Value: []byte("v")}
+	}
+	tests := []struct {
+		name       string
+		feed       []source.Msg
+		releasable int
+		watermark  int64 // -1: none
+		live       bool
+	}{
+		{"nothing delivered holds minus infinity", nil, 0, -1, false},
+		{"one partition silent holds everything", []source.Msg{rec(0, 0, 100), rec(0, 1, 200)}, 0, -1, false},
+		{"both delivered: release below the lower bound",
+			[]source.Msg{rec(0, 0, 100), rec(0, 1, 200), rec(1, 0, 150)}, 2, 150, false},
+		{"tie on timestamp: lower partition first",
+			[]source.Msg{rec(0, 0, 100), rec(1, 0, 100)}, 1, 100, false},
+		{"late record keeps the previous timestamp",
+			[]source.Msg{rec(0, 0, 100), rec(0, 1, 50), rec(1, 0, 100)}, 2, 100, false},
+		{"EOF at end catches up",
+			[]source.Msg{rec(0, 0, 100), rec(1, 0, 500), {Kind: source.EOF, Partition: 0, Offset: 10}}, 2, 500, false},
+		{"all caught up: plus infinity, everything releasable",
+			[]source.Msg{rec(0, 9, 100), rec(1, 9, 500)}, 2, -1, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := NewMerger(parts, -1, false)
+			m.Ingest(tc.feed, nil)
+			m.Recompute()
+			if m.Releasable() != tc.releasable {
+				t.Errorf("releasable = %d, want %d", m.Releasable(), tc.releasable)
+			}
+			wm, ok := m.Watermark()
+			if (tc.watermark < 0) == ok || (ok && wm != tc.watermark) {
+				t.Errorf("watermark = %d,%v, want %d", wm, ok, tc.watermark)
+			}
+			if m.Live() != tc.live {
+				t.Errorf("live = %v, want %v", m.Live(), tc.live)
+			}
+		})
+	}
+}
+
+func TestCutoffEndsReplay(t *testing.T) {
+	parts := []PartitionInfo{{Topic: "a", Partition: 0, Start: 0, End: 100}, {Topic: "a", Partition: 1, Start: 0, End: 100}}
+	m := NewMerger(parts, 1000, false)
+	m.Ingest([]source.Msg{
+		{Kind: source.Record, Partition: 0, Offset: 0, Timestamp: 10},
+		{Kind: source.Record, Partition: 0, Offset: 1, Timestamp: 1000},
+		{Kind: source.Record, Partition: 1, Offset: 0, Timestamp: 2000},
+	}, nil)
+	m.Recompute()
+	if m.Releasable() != 3 {
+		t.Fatalf("releasable = %d, want 3 (both partitions past the cutoff)", m.Releasable())
+	}
+	b := newBatchBuilder(memory.NewGoAllocator(), parts, false)
+	m.Release(10, b)
+	b.finish().Release()
+	if !m.Live() {
+		t.Fatalf("not live after releasing everything up to the cutoff")
+	}
+}
+
+func TestLateCounted(t *testing.T) {
+	parts := []PartitionInfo{{Topic: "a", Partition: 0, Start: 0, End: 3}}
+	m := NewMerger(parts, -1, false)
+	m.Ingest([]source.Msg{
+		{Kind: source.Record, Partition: 0, Offset: 0, Timestamp: 10},
+		{Kind: source.Record, Partition: 0, Offset: 1, Timestamp: 5},
+		{Kind: source.Record, Partition: 0, Offset: 2, Timestamp: 20},
+	}, nil)
+	m.Recompute()
+	if got := m.stateRows()[0].Late; got != 1 {
+		t.Fatalf("late = %d, want 1", got)
+	}
+	b := newBatchBuilder(memory.NewGoAllocator(), parts, false)
+	m.Release(10, b)
+	rec := b.finish()
+	defer rec.Release()
+	ts := rec.Column(5).(*array.Timestamp)
+	if ts.Value(1) != 5 {
+		t.Fatalf("a late record keeps its true timestamp in the column, got %d", ts.Value(1))
+	}
+}
+
+func TestBackpressureNeverPausesFrontier(t *testing.T) {
+	parts := []PartitionInfo{
+		{Topic: "a", Partition: 0, Start: 0, End: 1000},
+		{Topic: "a", Partition: 1, Start: 0, End: 1000},
+		{Topic: "a", Partition: 2, Start: 0, End: 1000},
+	}
+	m := NewMerger(parts, -1, false)
+	var msgs []source.Msg
+	for i := 0; i < 50; i++ {
+		msgs = append(msgs, source.Msg{Kind: source.Record, Partition: 1, Offset: int64(i), Timestamp: int64(1000 + i)})
+		msgs = append(msgs, source.Msg{Kind: source.Record, Partition: 2, Offset: int64(i), Timestamp: int64(2000 + i)})
+	}
+	msgs = append(msgs, source.Msg{Kind: source.Record, Partition: 0, Offset: 0, Timestamp: 10})
+	m.Ingest(msgs, nil)
+	m.Recompute()
+	pause, resume := m.Backpressure(Budget{Messages: 10, Bytes: 1 << 30}, nil, nil)
+	if len(resume) != 0 || len(pause) != 2 || pause[0] != 1 || pause[1] != 2 {
+		t.Fatalf("pause=%v resume=%v, want pause [1 2]", pause, resume)
+	}
+	// Partition 0 moves past partition 1's records: the frontier moves to 1,
+	// which must be resumed even while over budget.
+	m.Ingest([]source.Msg{{Kind: source.Record, Partition: 0, Offset: 1, Timestamp: 1500}}, nil)
+	m.Recompute()
+	pause, resume = m.Backpressure(Budget{Messages: 10, Bytes: 1 << 30}, nil, nil)
+	if len(resume) != 1 || resume[0] != 1 || len(pause) != 1 || pause[0] != 0 {
+		t.Fatalf("pause=%v resume=%v, want resume [1] pause [0]", pause, resume)
+	}
+}
+
+// TestBackpressureSkew: one partition holds 100x the records of the others
+// and the earliest timestamps are in the small ones. Held records stay
+// bounded by the budget, not by the topic size, and the replay completes.
+func TestBackpressureSkew(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	var s scripted
+	for p := 0; p < 8; p++ {
+		n := 50
+		if p == 3 {
+			n = 5000
+		}
+		var recs []source.Msg
+		for i := 0; i < n; i++ {
+			// small partitions span the same time range as the big one
+			ts := int64(i) * 100_000 / int64(n)
+			recs = append(recs, source.Msg{Kind: source.Record, Partition: int32(p), Offset: int64(i), Timestamp: ts, Value: []byte("x")})
+		}
+		s.parts = append(s.parts, PartitionInfo{Topic: "skew", Partition: int32(p), End: int64(n)})
+		s.records = append(s.records, recs)
+	}
+	budget := Budget{Messages: 200, Bytes: 1 << 40}
+	got, m := simulate(t, rng, s, budget)
+	checkReplay(t, s, got, m)
+}

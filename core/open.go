@@ -1,0 +1,164 @@
+package core
+
+// open.go: creation (SPEC §3). Resolve every topic's partitions, the replay
+// end of each partition (the offset the consumer can read up to now: the
+// high watermark, or the last stable offset under read_committed) and its
+// start from the topic's policy; then assign everything and start the
+// engine.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/kafkars/kafkars/core/rdk"
+)
+
+// Open creates a Manager connected to Kafka. It fails within
+// startup_timeout_ms when no broker answers.
+func Open(o Options) (*Manager, error) {
+	now := time.Now()
+	r, err := o.resolve(now)
+	if err != nil {
+		return nil, err
+	}
+	_, userDebug := r.Config["debug"]
+	kc, err := rdk.New(r.props(), fetchBatch, userDebug || os.Getenv("KAFKARS_LOG") == "stderr")
+	if err != nil {
+		var ce *rdk.ConfigError
+		if errors.As(err, &ce) {
+			msg := ce.Msg
+			if ce.Property != "" && !strings.Contains(msg, ce.Property) {
+				msg = fmt.Sprintf("config property %q: %s", ce.Property, msg)
+			}
+			return nil, &Error{Kind: KindConfig, Msg: "kafkars: invalid config: " + msg}
+		}
+		return nil, &Error{Kind: KindInternal, Msg: "kafkars: " + err.Error()}
+	}
+	m, err := openWith(r, kc, now)
+	if err != nil {
+		kc.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func openWith(r *resolved, kc *rdk.Consumer, now time.Time) (*Manager, error) {
+	deadline := now.Add(r.startup)
+	remaining := func() time.Duration {
+		d := time.Until(deadline)
+		if d < 100*time.Millisecond {
+			d = 100 * time.Millisecond
+		}
+		return d
+	}
+	servers := r.Config["bootstrap.servers"]
+	if servers == "" {
+		servers = r.Config["metadata.broker.list"]
+	}
+	kafkaErr := func(what string, err error) error {
+		var ke *rdk.KafkaError
+		if !errors.As(err, &ke) {
+			return &Error{Kind: KindInternal, Msg: fmt.Sprintf("kafkars: %s: %v", what, err)}
+		}
+		logs := lastLine(kc.RecentLogs())
+		switch ke.Code {
+		case rdk.ErrTimedOut, rdk.ErrTransport, rdk.ErrAllBrokersDown, rdk.ErrResolve:
+			msg := fmt.Sprintf("kafkars: cannot reach Kafka at bootstrap.servers=%q within startup_timeout_ms=%d (%s: %s)",
+				servers, r.startup.Milliseconds(), what, rdk.ErrName(ke.Code))
+			if logs != "" {
+				msg += "; librdkafka says: " + logs
+			}
+			return &Error{Kind: KindBrokerUnavailable, Code: ke.Code, Msg: msg}
+		}
+		msg := fmt.Sprintf("kafkars: %s failed: %s", what, ke.Error())
+		if logs != "" {
+			msg += "; librdkafka says: " + logs
+		}
+		return &Error{Kind: KindKafka, Code: ke.Code, Msg: msg}
+	}
+
+	var parts []PartitionInfo
+	var tps []rdk.TopicPartition
+	for rank, t := range r.Topics {
+		n, err := kc.Partitions(t.Name, remaining())
+		if err != nil {
+			var ke *rdk.KafkaError
+			if errors.As(err, &ke) && (ke.Code == rdk.ErrUnknownTopicOrP || ke.Code == rdk.ErrUnknownTopic) {
+				return nil, &Error{Kind: KindTopicNotFound, Code: ke.Code,
+					Msg: fmt.Sprintf("kafkars: topic %q does not exist on %s", t.Name, servers)}
+			}
+			return nil, kafkaErr(fmt.Sprintf("metadata for topic %q", t.Name), err)
+		}
+		if n == 0 {
+			return nil, &Error{Kind: KindTopicNotFound, Msg: fmt.Sprintf("kafkars: topic %q has no partitions on %s", t.Name, servers)}
+		}
+		for p := 0; p < n; p++ {
+			parts = append(parts, PartitionInfo{Topic: t.Name, TopicRank: int32(rank), Partition: int32(p)})
+			tps = append(tps, rdk.TopicPartition{Topic: t.Name, Partition: int32(p)})
+		}
+	}
+	if err := kc.SetPartitions(tps); err != nil {
+		return nil, &Error{Kind: KindInternal, Msg: "kafkars: " + err.Error()}
+	}
+	kc.SetWantHeaders(r.IncludeHeaders)
+
+	all := make([]int32, len(parts))
+	endQ := make([]int64, len(parts))
+	for i := range parts {
+		all[i] = int32(i)
+		endQ[i] = rdk.OffsetEnd
+	}
+	ends, err := kc.OffsetsForTimes(all, endQ, remaining())
+	if err != nil {
+		return nil, kafkaErr("looking up end offsets", err)
+	}
+	var sq []int32
+	var sts []int64
+	for i, p := range parts {
+		parts[i].End = ends[i]
+		switch t := r.Topics[p.TopicRank]; t.Policy {
+		case Latest:
+			parts[i].Start = ends[i]
+		case Earliest:
+			sq, sts = append(sq, int32(i)), append(sts, rdk.OffsetBeginning)
+		case RelativeTime:
+			sq, sts = append(sq, int32(i)), append(sts, now.UnixMilli()-t.TimeMs)
+		case AbsoluteTime:
+			sq, sts = append(sq, int32(i)), append(sts, t.TimeMs)
+		}
+	}
+	if len(sq) > 0 {
+		starts, err := kc.OffsetsForTimes(sq, sts, remaining())
+		if err != nil {
+			return nil, kafkaErr("looking up start offsets", err)
+		}
+		for k, i := range sq {
+			s := starts[k]
+			// No record at or after the time: nothing to replay (SPEC:
+			// a time past the last record resolves to the end).
+			if s < 0 || s > parts[i].End {
+				s = parts[i].End
+			}
+			parts[i].Start = s
+		}
+	}
+	starts := make([]int64, len(parts))
+	for i := range parts {
+		starts[i] = parts[i].Start
+	}
+	if err := kc.Assign(all, starts); err != nil {
+		return nil, kafkaErr("assign", err)
+	}
+	return newManager(r, parts, kc), nil
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}

@@ -1,0 +1,273 @@
+package core
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/kafkars/kafkars/core/rdk"
+)
+
+// Policy is where a topic's replay starts (SPEC §2).
+type Policy string
+
+const (
+	Earliest     Policy = "earliest"      // the first offset still in the log
+	Latest       Policy = "latest"        // the end: nothing to replay, live only
+	RelativeTime Policy = "relative_time" // TimeMs milliseconds before creation
+	AbsoluteTime Policy = "absolute_time" // the first record with timestamp >= TimeMs
+)
+
+// TopicSpec is one source topic. Its index in Options.Topics is its rank.
+type TopicSpec struct {
+	Name   string `json:"name"`
+	Policy Policy `json:"policy"`
+	TimeMs int64  `json:"time_ms"`
+}
+
+// Defaults. Each is the value a user gets without asking; the reasons are
+// in docs/guides (batching, backpressure) and repeated here.
+const (
+	// DefaultBatchSize is the most rows one poll returns (SPEC §2).
+	DefaultBatchSize = 10_000
+	// DefaultLingerMs is how long poll waits for a fuller batch once at
+	// least one row is releasable (SPEC §8): low enough for live tailing,
+	// long enough that a replay returns full batches.
+	DefaultLingerMs = 5
+	// DefaultMaxBufferedMessages bounds records held back for ordering
+	// (SPEC §7). Past it, partitions ahead of the frontier are paused.
+	DefaultMaxBufferedMessages = 500_000
+	// DefaultMaxBufferedBytes bounds the bytes held back for ordering
+	// (payload plus 64 bytes per record), 64 MiB. librdkafka's prefetch
+	// queue gets half as much again (see librdkafkaDefaults), so a replay
+	// of any size and skew stays near 100 MiB of buffers.
+	DefaultMaxBufferedBytes = 64 << 20
+	// DefaultStartupTimeoutMs bounds creation: metadata and offset lookups
+	// against a broker that cannot be reached fail after this long.
+	DefaultStartupTimeoutMs = 15_000
+	// DefaultBrokerDownTimeoutMs: once every broker has been unreachable for
+	// this long, poll raises BrokerUnavailable instead of waiting on
+	// (0 disables: wait for ever, the condition shows in metrics).
+	DefaultBrokerDownTimeoutMs = 300_000
+	// fetchBatch is the largest batch taken from librdkafka in one cgo call.
+	fetchBatch = 10_000
+	// idleWait is how long the engine sleeps in a fetch when no data
+	// arrives; it wakes at once on arrival (IO event) or on Close.
+	idleWait = 100 * time.Millisecond
+	// positionCheckEvery is how often partitions not yet caught up are
+	// checked against their consumer position (the G3 fallback when the
+	// last records before the end are control records and an EOF event
+	// was discarded by a pause).
+	positionCheckEvery = 100 * time.Millisecond
+)
+
+// Options configure a Manager. A nil field means "the default".
+type Options struct {
+	// Config holds librdkafka consumer properties, passed through. A
+	// property set here always wins over a kafkars default.
+	Config map[string]string `json:"config"`
+	Topics []TopicSpec       `json:"topics"`
+	// CutoffMs, when set, also ends a partition's replay at its first
+	// record with timestamp >= CutoffMs.
+	CutoffMs            *int64 `json:"cutoff_ms"`
+	BatchSize           *int   `json:"batch_size"`
+	LingerMs            *int   `json:"linger_ms"`
+	MaxBufferedMessages *int   `json:"max_buffered_messages"`
+	MaxBufferedBytes    *int64 `json:"max_buffered_bytes"`
+	IncludeHeaders      bool   `json:"include_headers"`
+	StartupTimeoutMs    *int   `json:"startup_timeout_ms"`
+	BrokerDownTimeoutMs *int   `json:"broker_down_timeout_ms"`
+}
+
+// resolved is Options after defaults and validation.
+type resolved struct {
+	Config              map[string]string
+	Topics              []TopicSpec
+	BatchSize           int
+	MaxBufferedMessages int
+	MaxBufferedBytes    int64
+	IncludeHeaders      bool
+	linger              time.Duration
+	startup             time.Duration
+	brokerDown          time.Duration
+	cutoff              int64 // -1: none
+	now                 time.Time
+}
+
+func errInvalid(format string, args ...any) error {
+	return &Error{Kind: KindConfig, Msg: fmt.Sprintf(format, args...)}
+}
+
+// resolve applies defaults and checks every argument, naming the culprit.
+func (o Options) resolve(now time.Time) (*resolved, error) {
+	r := &resolved{Config: o.Config, Topics: o.Topics, IncludeHeaders: o.IncludeHeaders, now: now, cutoff: -1}
+	if r.Config == nil {
+		r.Config = map[string]string{}
+	}
+	if len(o.Topics) == 0 {
+		return nil, errInvalid("topics is empty: give at least one SourceTopic")
+	}
+	seen := map[string]int{}
+	for i, t := range o.Topics {
+		if err := t.Validate(); err != nil {
+			return nil, err
+		}
+		if j, dup := seen[t.Name]; dup {
+			return nil, errInvalid("topic %q is listed twice (positions %d and %d): each topic may appear once", t.Name, j, i)
+		}
+		seen[t.Name] = i
+	}
+	var err error
+	if r.BatchSize, err = positive("batch_size", o.BatchSize, DefaultBatchSize, 1); err != nil {
+		return nil, err
+	}
+	linger, err := positive("linger_ms", o.LingerMs, DefaultLingerMs, 0)
+	if err != nil {
+		return nil, err
+	}
+	r.linger = time.Duration(linger) * time.Millisecond
+	if r.MaxBufferedMessages, err = positive("max_buffered_messages", o.MaxBufferedMessages, DefaultMaxBufferedMessages, 1); err != nil {
+		return nil, err
+	}
+	r.MaxBufferedBytes = DefaultMaxBufferedBytes
+	if o.MaxBufferedBytes != nil {
+		if *o.MaxBufferedBytes < 1 {
+			return nil, errInvalid("max_buffered_bytes must be >= 1, got %d", *o.MaxBufferedBytes)
+		}
+		r.MaxBufferedBytes = *o.MaxBufferedBytes
+	}
+	st, err := positive("startup_timeout_ms", o.StartupTimeoutMs, DefaultStartupTimeoutMs, 1)
+	if err != nil {
+		return nil, err
+	}
+	r.startup = time.Duration(st) * time.Millisecond
+	bd, err := positive("broker_down_timeout_ms", o.BrokerDownTimeoutMs, DefaultBrokerDownTimeoutMs, 0)
+	if err != nil {
+		return nil, err
+	}
+	r.brokerDown = time.Duration(bd) * time.Millisecond
+	if o.CutoffMs != nil {
+		if *o.CutoffMs < 0 {
+			return nil, errInvalid("cutoff_ms must be >= 0 (epoch milliseconds), got %d", *o.CutoffMs)
+		}
+		r.cutoff = *o.CutoffMs
+	}
+	if _, ok := r.Config["bootstrap.servers"]; !ok {
+		if _, ok2 := r.Config["metadata.broker.list"]; !ok2 {
+			return nil, errInvalid("config has no 'bootstrap.servers': give the broker address, e.g. {'bootstrap.servers': 'localhost:9092'}")
+		}
+	}
+	if _, empty := r.Config[""]; empty {
+		return nil, errInvalid("config has an empty property name")
+	}
+	return r, nil
+}
+
+// positive returns *v, or def when v is nil, checking *v >= min.
+func positive(name string, v *int, def, min int) (int, error) {
+	if v == nil {
+		return def, nil
+	}
+	if *v < min {
+		return 0, errInvalid("%s must be >= %d, got %d", name, min, *v)
+	}
+	return *v, nil
+}
+
+// Validate checks one topic description (SPEC §2).
+func (t TopicSpec) Validate() error {
+	if t.Name == "" {
+		return errInvalid("topic name is empty")
+	}
+	if len(t.Name) > 249 {
+		return errInvalid("topic name %q is longer than Kafka's 249 characters", t.Name)
+	}
+	switch t.Policy {
+	case Earliest, Latest:
+	case RelativeTime:
+		if t.TimeMs < 0 {
+			return errInvalid("topic %q: relative_time must be >= 0 ms before now, got %d", t.Name, t.TimeMs)
+		}
+	case AbsoluteTime:
+		if t.TimeMs < 0 {
+			return errInvalid("topic %q: absolute_time must be >= 0 (epoch milliseconds), got %d", t.Name, t.TimeMs)
+		}
+	default:
+		return errInvalid("topic %q: unknown policy %q (expected earliest, latest, relative_time or absolute_time)", t.Name, string(t.Policy))
+	}
+	return nil
+}
+
+// librdkafkaDefaults are the consumer properties kafkars sets unless the
+// user set them. Each one, and why:
+//
+//   - group.id: a random "kafkars-<hex>". librdkafka wants one; kafkars
+//     assigns partitions itself and never joins or commits to the group.
+//   - enable.auto.commit=false, enable.auto.offset.store=false: a replay
+//     tool must not move a group's offsets.
+//   - enable.partition.eof=true (always, internal): end-of-partition events
+//     end a replay even when the last records are control records.
+//   - fetch.queue.backoff.ms=1: librdkafka's default (1000 ms) makes a
+//     partition whose local queue is full wait a whole second before its
+//     next fetch, idling a fast consumer (FACTS, 4x slower). 0 would make
+//     the fetcher re-check a full queue without pause; 1 ms costs nothing.
+//   - queued.max.messages.kbytes = max_buffered_bytes / 2 (at least 1 MiB):
+//     librdkafka's prefetch is part of the memory budget (SPEC §7). With
+//     assign() every partition's fetch queue forwards to the one consumer
+//     queue, and librdkafka measures that shared queue, so this bounds
+//     the prefetch of all partitions together, not one each.
+func (r *resolved) librdkafkaDefaults() []rdk.Prop {
+	gid := make([]byte, 8)
+	_, _ = rand.Read(gid)
+	qkb := r.MaxBufferedBytes / 2 / 1024
+	if qkb < 1024 {
+		qkb = 1024
+	}
+	if qkb > 2097151 {
+		qkb = 2097151
+	}
+	return []rdk.Prop{
+		{Key: "group.id", Value: "kafkars-" + hex.EncodeToString(gid)},
+		{Key: "enable.auto.commit", Value: "false"},
+		{Key: "enable.auto.offset.store", Value: "false"},
+		{Key: "fetch.queue.backoff.ms", Value: "1"},
+		{Key: "queued.max.messages.kbytes", Value: strconv.FormatInt(qkb, 10)},
+	}
+}
+
+// props returns the properties to apply: kafkars defaults the user did not
+// override, then the user's (sorted, for reproducible errors), then the
+// ones kafkars needs whatever the user said.
+func (r *resolved) props() []rdk.Prop {
+	var out []rdk.Prop
+	for _, d := range r.librdkafkaDefaults() {
+		if _, user := r.Config[d.Key]; !user {
+			out = append(out, d)
+		}
+	}
+	keys := make([]string, 0, len(r.Config))
+	for k := range r.Config {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out = append(out, rdk.Prop{Key: k, Value: r.Config[k], User: true})
+	}
+	out = append(out, rdk.Prop{Key: "enable.partition.eof", Value: "true"})
+	return out
+}
+
+// Validate checks options without connecting. A missing bootstrap.servers
+// is not reported (validate_source_topic checks topics alone).
+func (o Options) Validate() error {
+	cfg := map[string]string{"bootstrap.servers": "-"}
+	for k, v := range o.Config {
+		cfg[k] = v
+	}
+	o.Config = cfg
+	_, err := o.resolve(time.Now())
+	return err
+}

@@ -1,0 +1,437 @@
+// Package rdk is the Kafka adapter: a small cgo layer over librdkafka's
+// consumer that owns the handle and implements source.Source with the batch
+// API (rd_kafka_consume_batch_queue), one cgo call per batch.
+//
+// Why not confluent-kafka-go's Consumer: its Poll returns one message per
+// cgo call and allocates Go memory for key, value and the message; measured
+// here at a fifth of the batch API's rate (see docs/benchmarks.md). We link
+// the same librdkafka.so.1 (built by build.sh from the archive vendored in
+// confluent-kafka-go) and use confluent-kafka-go only where no per-message
+// cost is paid (admin and producing in tools and tests).
+//
+// Waiting: the consumer queue's IO event is enabled on a pipe, so a wait
+// wakes on the first arrival instead of sleeping out a batch timeout (the
+// batch call itself waits its whole timeout unless the batch fills).
+package rdk
+
+/*
+#cgo pkg-config: rdkafka
+#cgo CFLAGS: -O2 -Wall
+#include <stdlib.h>
+#include "rdk.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/kafkars/kafkars/core/source"
+)
+
+// Version returns librdkafka's version string.
+func Version() string { return C.GoString(C.rd_kafka_version_str()) }
+
+// ErrName returns librdkafka's name for an error code, e.g. "_TRANSPORT".
+func ErrName(code int32) string {
+	return C.GoString(C.rd_kafka_err2name(C.rd_kafka_resp_err_t(code)))
+}
+
+// ErrString returns librdkafka's description of an error code.
+func ErrString(code int32) string {
+	return C.GoString(C.rd_kafka_err2str(C.rd_kafka_resp_err_t(code)))
+}
+
+// Common librdkafka error codes the engine tells apart.
+const (
+	ErrTimedOut        int32 = C.RD_KAFKA_RESP_ERR__TIMED_OUT
+	ErrTransport       int32 = C.RD_KAFKA_RESP_ERR__TRANSPORT
+	ErrAllBrokersDown  int32 = C.RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN
+	ErrUnknownTopic    int32 = C.RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC
+	ErrUnknownTopicOrP int32 = C.RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
+	ErrUnknownPart     int32 = C.RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION
+	ErrFatal           int32 = C.RD_KAFKA_RESP_ERR__FATAL
+	ErrResolve         int32 = C.RD_KAFKA_RESP_ERR__RESOLVE
+	ErrAuthentication  int32 = C.RD_KAFKA_RESP_ERR__AUTHENTICATION
+	ErrOffsetOutOfRng  int32 = C.RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE
+	ErrTopicAuthFailed int32 = C.RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED
+)
+
+// Logical offsets understood by OffsetsForTimes.
+const (
+	OffsetBeginning int64 = C.RD_KAFKA_OFFSET_BEGINNING // -2
+	OffsetEnd       int64 = C.RD_KAFKA_OFFSET_END       // -1
+)
+
+// Prop is one librdkafka property to set. User marks a property the caller
+// gave (its errors name it as the user's); others are kafkars defaults.
+type Prop struct {
+	Key, Value string
+	User       bool
+}
+
+// ConfigError reports a property librdkafka rejected.
+type ConfigError struct {
+	Property string
+	Value    string
+	Unknown  bool
+	Msg      string
+}
+
+func (e *ConfigError) Error() string { return e.Msg }
+
+// KafkaError is an error librdkafka returned for an operation.
+type KafkaError struct {
+	Code int32
+	Op   string
+	Msg  string
+}
+
+func (e *KafkaError) Error() string {
+	return fmt.Sprintf("%s: %s (%s)", e.Op, e.Msg, ErrName(e.Code))
+}
+
+// TopicPartition names one partition.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
+// Consumer owns a librdkafka consumer handle. Fetch, Pause, Resume and
+// Positions are called by one goroutine (the engine's); Wake may be called
+// from any goroutine.
+type Consumer struct {
+	c     *C.kr_consumer
+	parts []TopicPartition // index = engine partition index
+	msgs  []source.Msg     // reused for every Fetch
+	close sync.Once
+	mu    sync.Mutex // serialises Wake against Close
+	dead  bool
+}
+
+// New creates a consumer with the given properties, applied in order.
+// batchCap is the largest batch Fetch will return. librdkafka's log lines
+// are kept (RecentLogs) rather than printed, unless logStderr.
+func New(props []Prop, batchCap int, logStderr bool) (*Consumer, error) {
+	conf := C.rd_kafka_conf_new()
+	errbuf := (*C.char)(C.malloc(512))
+	defer C.free(unsafe.Pointer(errbuf))
+	for _, p := range props {
+		ck, cv := C.CString(p.Key), C.CString(p.Value)
+		res := C.rd_kafka_conf_set(conf, ck, cv, errbuf, 512)
+		C.free(unsafe.Pointer(ck))
+		C.free(unsafe.Pointer(cv))
+		if res != C.RD_KAFKA_CONF_OK {
+			C.rd_kafka_conf_destroy(conf)
+			msg := C.GoString(errbuf)
+			if !p.User {
+				msg = fmt.Sprintf("kafkars default %s=%q rejected: %s", p.Key, p.Value, msg)
+			}
+			return nil, &ConfigError{Property: p.Key, Value: p.Value,
+				Unknown: res == C.RD_KAFKA_CONF_UNKNOWN, Msg: msg}
+		}
+	}
+	if batchCap < 1 {
+		batchCap = 1
+	}
+	ls := C.int(0)
+	if logStderr {
+		ls = 1
+	}
+	c := C.kr_new(conf, C.int(batchCap), ls, errbuf, 512)
+	if c == nil {
+		C.rd_kafka_conf_destroy(conf)
+		return nil, &ConfigError{Msg: C.GoString(errbuf)}
+	}
+	// one extra slot: Fetch appends an error reported by the error callback
+	return &Consumer{c: c, msgs: make([]source.Msg, batchCap+1)}, nil
+}
+
+// Partitions asks the cluster how many partitions topic has. It returns a
+// *KafkaError with ErrUnknownTopicOrP when the topic does not exist.
+func (k *Consumer) Partitions(topic string, timeout time.Duration) (int, error) {
+	ct := C.CString(topic)
+	defer C.free(unsafe.Pointer(ct))
+	rkt := C.rd_kafka_topic_new(k.c.rk, ct, nil)
+	if rkt == nil {
+		return 0, &KafkaError{Code: int32(C.rd_kafka_last_error()), Op: "topic " + topic, Msg: "cannot create topic handle"}
+	}
+	defer C.rd_kafka_topic_destroy(rkt)
+	var md *C.struct_rd_kafka_metadata
+	err := C.rd_kafka_metadata(k.c.rk, 0, rkt, &md, C.int(timeout.Milliseconds()))
+	if err != C.RD_KAFKA_RESP_ERR_NO_ERROR {
+		return 0, &KafkaError{Code: int32(err), Op: "metadata for topic " + topic, Msg: ErrString(int32(err))}
+	}
+	defer C.rd_kafka_metadata_destroy(md)
+	if md.topic_cnt < 1 {
+		return 0, &KafkaError{Code: ErrUnknownTopicOrP, Op: "metadata for topic " + topic, Msg: "topic not in metadata"}
+	}
+	t := (*C.rd_kafka_metadata_topic_t)(unsafe.Pointer(md.topics))
+	if t.err != C.RD_KAFKA_RESP_ERR_NO_ERROR {
+		return 0, &KafkaError{Code: int32(t.err), Op: "metadata for topic " + topic, Msg: ErrString(int32(t.err))}
+	}
+	return int(t.partition_cnt), nil
+}
+
+// SetPartitions declares the engine's partitions: parts[i] is partition
+// index i. Partitions of one topic must be contiguous and in partition
+// order starting at 0.
+func (k *Consumer) SetPartitions(parts []TopicPartition) error {
+	k.parts = parts
+	type span struct {
+		name         string
+		base, nparts int32
+	}
+	var spans []span
+	for i, tp := range parts {
+		if len(spans) > 0 && spans[len(spans)-1].name == tp.Topic {
+			s := &spans[len(spans)-1]
+			if tp.Partition != s.nparts {
+				return fmt.Errorf("rdk: partitions of %s not dense", tp.Topic)
+			}
+			s.nparts++
+			continue
+		}
+		if tp.Partition != 0 {
+			return fmt.Errorf("rdk: partitions of %s must start at 0", tp.Topic)
+		}
+		spans = append(spans, span{tp.Topic, int32(i), 1})
+	}
+	if C.kr_set_topics(k.c, C.int(len(spans))) != 0 {
+		return fmt.Errorf("rdk: out of memory")
+	}
+	for i, s := range spans {
+		cn := C.CString(s.name)
+		C.kr_set_topic(k.c, C.int(i), cn, C.int32_t(s.base), C.int32_t(s.nparts))
+		C.free(unsafe.Pointer(cn))
+	}
+	return nil
+}
+
+// SetWantHeaders makes Fetch report record headers.
+func (k *Consumer) SetWantHeaders(on bool) {
+	if on {
+		k.c.want_headers = 1
+	} else {
+		k.c.want_headers = 0
+	}
+}
+
+// list builds a C partition list for the given partition indexes, with
+// offsets when given.
+func (k *Consumer) list(parts []int32, offsets []int64) *C.rd_kafka_topic_partition_list_t {
+	l := C.rd_kafka_topic_partition_list_new(C.int(len(parts)))
+	for i, p := range parts {
+		tp := k.parts[p]
+		ct := C.CString(tp.Topic)
+		e := C.rd_kafka_topic_partition_list_add(l, ct, C.int32_t(tp.Partition))
+		C.free(unsafe.Pointer(ct))
+		if offsets != nil {
+			e.offset = C.int64_t(offsets[i])
+		}
+	}
+	return l
+}
+
+func listElems(l *C.rd_kafka_topic_partition_list_t) []C.rd_kafka_topic_partition_t {
+	return unsafe.Slice((*C.rd_kafka_topic_partition_t)(unsafe.Pointer(l.elems)), int(l.cnt))
+}
+
+// OffsetsForTimes resolves, for each partition, the first offset whose
+// timestamp is >= ts[i], or the end offset when there is none. ts[i] may
+// be OffsetBeginning or OffsetEnd. The end offset honours isolation.level
+// (the last stable offset under read_committed).
+func (k *Consumer) OffsetsForTimes(parts []int32, ts []int64, timeout time.Duration) ([]int64, error) {
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	l := k.list(parts, ts)
+	defer C.rd_kafka_topic_partition_list_destroy(l)
+	err := C.rd_kafka_offsets_for_times(k.c.rk, l, C.int(timeout.Milliseconds()))
+	if err != C.RD_KAFKA_RESP_ERR_NO_ERROR {
+		return nil, &KafkaError{Code: int32(err), Op: "list offsets", Msg: ErrString(int32(err))}
+	}
+	// The list is in our order (offsets_for_times works on a copy).
+	out := make([]int64, len(parts))
+	for i, e := range listElems(l) {
+		if e.err != C.RD_KAFKA_RESP_ERR_NO_ERROR {
+			tp := k.parts[parts[i]]
+			return nil, &KafkaError{Code: int32(e.err), Op: fmt.Sprintf("list offsets for %s [%d]", tp.Topic, tp.Partition), Msg: ErrString(int32(e.err))}
+		}
+		out[i] = int64(e.offset)
+	}
+	return out, nil
+}
+
+// Assign starts fetching every partition at the given offsets.
+func (k *Consumer) Assign(parts []int32, offsets []int64) error {
+	l := k.list(parts, offsets)
+	defer C.rd_kafka_topic_partition_list_destroy(l)
+	if err := C.rd_kafka_assign(k.c.rk, l); err != C.RD_KAFKA_RESP_ERR_NO_ERROR {
+		return &KafkaError{Code: int32(err), Op: "assign", Msg: ErrString(int32(err))}
+	}
+	return nil
+}
+
+// Fetch implements source.Source.
+func (k *Consumer) Fetch(wait time.Duration, max int) ([]source.Msg, error) {
+	if max <= 0 || max > len(k.msgs)-1 {
+		max = len(k.msgs) - 1
+	}
+	ms := C.int(wait / time.Millisecond)
+	if wait > 0 && ms == 0 {
+		ms = 1
+	}
+	n := int(C.kr_fetch(k.c, ms, C.int(max)))
+	out := k.msgs[:n]
+	if k.c.last_error_code != 0 {
+		code, text, _ := k.TakeError()
+		out = append(out, source.Msg{Kind: source.Error, Partition: -1, Err: code, ErrText: text,
+			KeyNull: true, ValueNull: true})
+	}
+	if n == 0 {
+		return out, nil
+	}
+	descs := unsafe.Slice(k.c.msgs, n)
+	var hdr unsafe.Pointer = unsafe.Pointer(k.c.hdr)
+	for i := range descs {
+		d := &descs[i]
+		m := &out[i]
+		m.Partition = int32(d.pidx)
+		m.Offset = int64(d.offset)
+		m.Timestamp = int64(d.ts)
+		m.Kind = source.Kind(d.kind)
+		m.Err = int32(d.err)
+		m.ErrText = ""
+		m.Headers = nil
+		if m.Kind != source.Record {
+			m.Key, m.Value, m.KeyNull, m.ValueNull = nil, nil, true, true
+			if m.Kind == source.Error && d.errstr != nil {
+				m.ErrText = C.GoString(d.errstr)
+			}
+			continue
+		}
+		if d.key_len < 0 {
+			m.Key, m.KeyNull = nil, true
+		} else {
+			m.Key, m.KeyNull = bytesAt(unsafe.Pointer(d.key), int(d.key_len)), false
+		}
+		if d.val_len < 0 {
+			m.Value, m.ValueNull = nil, true
+		} else {
+			m.Value, m.ValueNull = bytesAt(unsafe.Pointer(d.val), int(d.val_len)), false
+		}
+		if d.hdr_len > 0 {
+			m.Headers = unsafe.Slice((*byte)(unsafe.Add(hdr, d.hdr_off)), int(d.hdr_len))
+		}
+	}
+	return out, nil
+}
+
+// emptyByte gives non-null empty values a non-nil slice.
+var emptyByte = [1]byte{}
+
+func bytesAt(p unsafe.Pointer, n int) []byte {
+	if n == 0 || p == nil {
+		return emptyByte[:0]
+	}
+	return unsafe.Slice((*byte)(p), n)
+}
+
+// TakeError returns the last error the error callback reported, if any.
+func (k *Consumer) TakeError() (code int32, text string, fatal bool) {
+	var buf [512]C.char
+	var f C.int32_t
+	code = int32(C.kr_take_error(k.c, &buf[0], 512, &f))
+	if code == 0 {
+		return 0, "", false
+	}
+	return code, C.GoString(&buf[0]), f != 0
+}
+
+// RecentLogs returns librdkafka's recent warning and error log lines.
+func (k *Consumer) RecentLogs() string {
+	buf := (*C.char)(C.malloc(KRLogBytes))
+	defer C.free(unsafe.Pointer(buf))
+	n := C.kr_recent_logs(k.c, buf, KRLogBytes)
+	return C.GoStringN(buf, C.int(n))
+}
+
+// KRLogBytes bounds RecentLogs.
+const KRLogBytes = C.KR_LOG_LINES * (C.KR_LOG_LEN + 1)
+
+// Pause implements source.Source.
+func (k *Consumer) Pause(parts []int32) error {
+	if len(parts) == 0 {
+		return nil
+	}
+	l := k.list(parts, nil)
+	defer C.rd_kafka_topic_partition_list_destroy(l)
+	if err := C.rd_kafka_pause_partitions(k.c.rk, l); err != C.RD_KAFKA_RESP_ERR_NO_ERROR {
+		return &KafkaError{Code: int32(err), Op: "pause", Msg: ErrString(int32(err))}
+	}
+	return nil
+}
+
+// Resume implements source.Source.
+func (k *Consumer) Resume(parts []int32) error {
+	if len(parts) == 0 {
+		return nil
+	}
+	l := k.list(parts, nil)
+	defer C.rd_kafka_topic_partition_list_destroy(l)
+	if err := C.rd_kafka_resume_partitions(k.c.rk, l); err != C.RD_KAFKA_RESP_ERR_NO_ERROR {
+		return &KafkaError{Code: int32(err), Op: "resume", Msg: ErrString(int32(err))}
+	}
+	return nil
+}
+
+// Positions implements source.Source.
+func (k *Consumer) Positions(parts []int32, out []int64) error {
+	if len(parts) == 0 {
+		return nil
+	}
+	l := k.list(parts, nil)
+	defer C.rd_kafka_topic_partition_list_destroy(l)
+	if err := C.rd_kafka_position(k.c.rk, l); err != C.RD_KAFKA_RESP_ERR_NO_ERROR {
+		return &KafkaError{Code: int32(err), Op: "position", Msg: ErrString(int32(err))}
+	}
+	for i, e := range listElems(l) {
+		out[i] = int64(e.offset)
+	}
+	return nil
+}
+
+// Watermarks returns the cached low and high offsets of a partition from
+// the last fetch (no request). -1001 (invalid) when unknown.
+func (k *Consumer) Watermarks(p int32) (low, high int64) {
+	tp := k.parts[p]
+	ct := C.CString(tp.Topic)
+	defer C.free(unsafe.Pointer(ct))
+	var lo, hi C.int64_t
+	C.rd_kafka_get_watermark_offsets(k.c.rk, ct, C.int32_t(tp.Partition), &lo, &hi)
+	return int64(lo), int64(hi)
+}
+
+// Wake implements source.Source.
+func (k *Consumer) Wake() {
+	k.mu.Lock()
+	if !k.dead {
+		C.kr_wake(k.c)
+	}
+	k.mu.Unlock()
+}
+
+// Close implements source.Source.
+func (k *Consumer) Close() error {
+	k.close.Do(func() {
+		k.mu.Lock()
+		k.dead = true
+		k.mu.Unlock()
+		C.kr_destroy(k.c)
+		k.c = nil
+	})
+	return nil
+}

@@ -1,0 +1,114 @@
+/*
+ * rdk.h: the C half of the Kafka adapter.
+ *
+ * Everything here runs inside one cgo call per batch: wait for data (on the
+ * consumer queue's IO event pipe), take a batch with
+ * rd_kafka_consume_batch_queue, and describe every message in a flat array
+ * (kr_msg) that Go reads without further cgo calls. The rd_kafka_message_t
+ * objects stay alive until the next kr_fetch (or kr_release) so that Go can
+ * copy key and value bytes straight out of librdkafka's buffers.
+ *
+ * Internal to github.com/kafkars/kafkars/core/rdk; not a public interface.
+ */
+#ifndef KAFKARS_RDK_H
+#define KAFKARS_RDK_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <pthread.h>
+#include <librdkafka/rdkafka.h>
+
+#define KR_LOG_LINES 16
+#define KR_LOG_LEN 320
+
+/* kr_msg.kind */
+#define KR_MSG 0  /* a record */
+#define KR_EOF 1  /* partition EOF event; offset = end offset reached */
+#define KR_ERR 2  /* error event; err and errstr describe it */
+
+typedef struct kr_msg {
+        const uint8_t *key; /* NULL when key_len < 0 */
+        const uint8_t *val; /* NULL when val_len < 0 */
+        int64_t offset;
+        int64_t ts;         /* ms since epoch, -1 if none */
+        int32_t key_len;    /* -1: null key */
+        int32_t val_len;    /* -1: null value */
+        int32_t pidx;       /* kafkars partition index, -1 if not ours */
+        int32_t kind;       /* KR_MSG, KR_EOF, KR_ERR */
+        int32_t err;        /* rd_kafka_resp_err_t for KR_ERR/KR_EOF */
+        int32_t hdr_len;    /* bytes in the header blob, 0 if none */
+        int64_t hdr_off;    /* offset into kr_consumer.hdr */
+        const char *errstr; /* for KR_ERR: valid until the next kr_fetch */
+} kr_msg;
+
+typedef struct kr_topic {
+        char *name;
+        rd_kafka_topic_t *rkt_cache; /* learned from the first message */
+        int32_t base;                /* pidx of partition 0 */
+        int32_t nparts;
+} kr_topic;
+
+typedef struct kr_consumer {
+        rd_kafka_t *rk;
+        rd_kafka_queue_t *q; /* consumer queue (main queue forwarded) */
+        int io_pipe[2];      /* librdkafka writes on queue empty->non-empty */
+        int wake_pipe[2];    /* kr_wake writes to interrupt a wait */
+
+        kr_topic *topics;
+        int ntopics;
+        int want_headers;
+
+        rd_kafka_message_t **rkm; /* messages of the current batch */
+        kr_msg *msgs;             /* their descriptions */
+        size_t cap;
+        ssize_t n;
+
+        uint8_t *hdr; /* header blob of the current batch */
+        size_t hdr_len, hdr_cap;
+
+        /* error events reported by the error callback (not per message) */
+        char last_error[512];
+        int32_t last_error_code;
+        int32_t last_error_fatal;
+        int64_t error_count;
+
+        /* recent librdkafka log lines (level <= warning), newest last.
+         * Written from librdkafka threads, hence the lock. */
+        pthread_mutex_t log_lock;
+        char log[KR_LOG_LINES][KR_LOG_LEN];
+        int64_t log_count;
+        int log_stderr; /* also print every line (KAFKARS_LOG=stderr or debug set) */
+} kr_consumer;
+
+/* Create the consumer from conf (ownership of conf passes to librdkafka on
+ * success). On failure returns NULL and fills errstr. */
+kr_consumer *kr_new(rd_kafka_conf_t *conf, int batch_cap, int log_stderr,
+                    char *errstr, size_t errstr_size);
+
+/* Declare topic i (0 <= i < ntopics): its name, first pidx, partition count. */
+int kr_set_topics(kr_consumer *c, int ntopics);
+void kr_set_topic(kr_consumer *c, int i, const char *name, int32_t base,
+                  int32_t nparts);
+
+/* Wait up to wait_ms (0: do not wait, <0: forever) for the queue to become
+ * non-empty or for kr_wake, then take at most max messages. Messages of the
+ * previous batch are destroyed first. Returns the number of descriptors in
+ * c->msgs (0 on timeout or wake). */
+ssize_t kr_fetch(kr_consumer *c, int wait_ms, int max);
+
+/* Destroy the messages of the current batch. */
+void kr_release(kr_consumer *c);
+
+/* Interrupt a kr_fetch wait (any thread). */
+void kr_wake(kr_consumer *c);
+
+/* Copy and clear the last error reported through the error callback. */
+int32_t kr_take_error(kr_consumer *c, char *buf, size_t size, int32_t *fatal);
+
+/* Copy the recent log lines (oldest first, '\n'-separated) into buf. */
+size_t kr_recent_logs(kr_consumer *c, char *buf, size_t size);
+
+/* Close the consumer and free everything. */
+void kr_destroy(kr_consumer *c);
+
+#endif

@@ -1,0 +1,64 @@
+// Package source defines what the replay engine needs from Kafka, and
+// nothing more: batches of fetched records per partition, pause/resume,
+// consumer positions and a way to interrupt a wait.
+//
+// The real implementation is core/rdk (librdkafka's batch API through cgo).
+// Tests drive the engine with scripted sources, so that merge, frontier,
+// liveness and backpressure are checked without a broker.
+package source
+
+import "time"
+
+// Kind tells what a fetched item is.
+type Kind int32
+
+const (
+	// Record is a Kafka record.
+	Record Kind = iota
+	// EOF reports that the consumer reached the end of a partition; Offset
+	// is the end offset reached.
+	EOF
+	// Error reports a consumer or partition error.
+	Error
+)
+
+// Msg is one item of a fetched batch. Its byte slices alias memory owned by
+// the source and are valid only until the next call to Fetch: the engine
+// copies what it keeps.
+type Msg struct {
+	Key   []byte // nil when KeyNull
+	Value []byte // nil when ValueNull
+	// Headers is the encoded header list (see DecodeHeaders), nil if none or
+	// if headers were not requested.
+	Headers   []byte
+	Offset    int64
+	Timestamp int64 // ms since the epoch
+	Partition int32 // engine partition index, -1 if not one of ours
+	Kind      Kind
+	KeyNull   bool
+	ValueNull bool
+	// Err and ErrText describe an Error item (Err is the librdkafka code).
+	Err     int32
+	ErrText string
+}
+
+// Source is a stream of fetched batches for a fixed set of partitions,
+// identified by the dense indexes 0..n-1 the engine uses.
+type Source interface {
+	// Fetch returns the next batch of at most max items. When nothing is
+	// available it waits up to wait (0: do not wait) for an arrival or a
+	// Wake, then returns what is there (possibly nothing). The returned
+	// slice and the memory it points to are valid until the next Fetch.
+	Fetch(wait time.Duration, max int) ([]Msg, error)
+	// Pause stops fetching the given partitions; Resume restarts them from
+	// the position after the last record Fetch returned for each.
+	Pause(parts []int32) error
+	Resume(parts []int32) error
+	// Positions writes, for each partition, the offset after the last
+	// record or control record the consumer has passed (-1 if unknown).
+	Positions(parts []int32, out []int64) error
+	// Wake makes a waiting Fetch return early. Safe from any goroutine.
+	Wake()
+	// Close releases the source. Fetch must not be running.
+	Close() error
+}

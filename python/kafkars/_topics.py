@@ -1,0 +1,109 @@
+"""Source topics and their start policies (SPEC §2)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from typing import Any, Mapping, Union
+
+from kafkars._errors import ConfigError
+
+TimeLike = Union[int, _dt.datetime]
+DurationLike = Union[int, _dt.timedelta]
+
+POLICIES = ("earliest", "latest", "relative_time", "absolute_time")
+
+
+def to_epoch_ms(value: TimeLike, what: str) -> int:
+    """Epoch milliseconds from an int or a datetime (naive = UTC)."""
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=_dt.timezone.utc)
+        return int(value.timestamp() * 1000)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{what} must be epoch milliseconds (int) or a datetime, got {value!r}")
+    return value
+
+
+def to_ms(value: DurationLike, what: str) -> int:
+    """Milliseconds from an int or a timedelta."""
+    if isinstance(value, _dt.timedelta):
+        return int(value.total_seconds() * 1000)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{what} must be milliseconds (int) or a timedelta, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class SourceTopic:
+    """A topic to read and where to start (its position in the list is its
+    rank, which orders records with equal timestamps).
+
+    Build one with a constructor::
+
+        SourceTopic.from_earliest("trades")
+        SourceTopic.from_relative_time("quotes", timedelta(hours=1))
+        SourceTopic.from_absolute_time("news", datetime(2026, 11, 23, tzinfo=timezone.utc))
+    """
+
+    name: str
+    policy: str = "latest"
+    time_ms: int | None = None
+
+    @staticmethod
+    def from_earliest(name: str) -> "SourceTopic":
+        """Replay everything still in the topic."""
+        return SourceTopic(name=name, policy="earliest")
+
+    @staticmethod
+    def from_latest(name: str) -> "SourceTopic":
+        """Nothing to replay: only records produced from now on (live)."""
+        return SourceTopic(name=name, policy="latest")
+
+    @staticmethod
+    def from_relative_time(name: str, time_ms: DurationLike) -> "SourceTopic":
+        """Replay records from ``time_ms`` milliseconds (or a timedelta) before now."""
+        return SourceTopic(name=name, policy="relative_time", time_ms=to_ms(time_ms, f"topic {name!r}: relative time"))
+
+    @staticmethod
+    def from_absolute_time(name: str, time_ms: TimeLike) -> "SourceTopic":
+        """Replay records with timestamp >= ``time_ms`` (epoch ms or a datetime;
+        naive datetimes are taken as UTC). A time past the last record means
+        nothing to replay."""
+        return SourceTopic(
+            name=name, policy="absolute_time", time_ms=to_epoch_ms(time_ms, f"topic {name!r}: absolute time")
+        )
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"name": self.name, "policy": self.policy, "time_ms": self.time_ms}
+
+
+def as_source_topic(obj: Any, index: int) -> SourceTopic:
+    """Accept a SourceTopic, or a mapping with name/policy/time_ms (the Rust
+    kafkars accepted dicts)."""
+    if isinstance(obj, SourceTopic):
+        return obj
+    if isinstance(obj, Mapping):
+        unknown = set(obj) - {"name", "policy", "time_ms"}
+        if unknown:
+            raise ConfigError(f"topics[{index}]: unknown keys {sorted(unknown)} (expected name, policy, time_ms)")
+        if "name" not in obj:
+            raise ConfigError(f"topics[{index}]: missing 'name' key")
+        if "policy" not in obj:
+            raise ConfigError(f"topics[{index}]: missing 'policy' key")
+        return SourceTopic(name=obj["name"], policy=obj["policy"], time_ms=obj.get("time_ms"))
+    if isinstance(obj, str):
+        raise ConfigError(
+            f"topics[{index}] is the string {obj!r}: wrap it in a policy, e.g. "
+            f"SourceTopic.from_earliest({obj!r}) or SourceTopic.from_latest({obj!r})"
+        )
+    raise ConfigError(f"topics[{index}] must be a SourceTopic, got {type(obj).__name__}")
+
+
+def check_topic_types(t: SourceTopic, index: int) -> None:
+    if not isinstance(t.name, str):
+        raise ConfigError(f"topics[{index}]: name must be a string, got {t.name!r}")
+    if not isinstance(t.policy, str):
+        raise ConfigError(f"topic {t.name!r}: policy must be a string, got {t.policy!r}")
+    if t.time_ms is not None and (isinstance(t.time_ms, bool) or not isinstance(t.time_ms, int)):
+        raise ConfigError(f"topic {t.name!r}: time_ms must be an int, got {t.time_ms!r}")
