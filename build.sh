@@ -83,17 +83,24 @@ if [ "${1:-}" = deps ]; then
 fi
 
 # 3. libkafkars.so ------------------------------------------------------------
-mkdir -p "$out/lib"
+mkdir -p "$out/native"
 log "libkafkars.so (go build -buildmode=c-shared -tags dynamic)"
 # --enable-new-dtags writes DT_RUNPATH; $ORIGIN finds librdkafka.so.1 beside us.
 go build -trimpath -buildmode=c-shared -tags dynamic \
   -ldflags "-s -w -extldflags '-Wl,-rpath,\$ORIGIN -Wl,--enable-new-dtags'" \
-  -o "$out/lib/libkafkars.so" ./capi
-rm -f "$out/lib/libkafkars.h" # cgo's generated header; ours is capi/kafkars.h
+  -o "$out/native/libkafkars.so" ./capi
+# The public header is written by hand (documented); cgo generates its own
+# prototypes from the Go exports. Compile both in one translation unit: a
+# signature that drifted is a "conflicting types" error here, not a crash
+# in a user's process.
+printf '%s\n' '#include "libkafkars.h"' '#undef KAFKARS_NO_PROTOTYPES' '#include "kafkars.h"' \
+  'int main(void) { return 0; }' > "$out/native/abi_check.c"
+gcc -fsyntax-only -Wall -Werror -I capi -I "$out/native" "$out/native/abi_check.c" \
+  || { echo "build.sh: capi/kafkars.h does not match the exported Go functions" >&2; exit 1; }
 
 # 4. into the package -------------------------------------------------------
 mkdir -p "$pkg"
-cp -f "$rk/lib/librdkafka.so.1" "$out/lib/libkafkars.so" "$pkg/"
+cp -f "$rk/lib/librdkafka.so.1" "$out/native/libkafkars.so" "$pkg/"
 cp -f capi/kafkars.h "$pkg/"
 log "cffi module from capi/kafkars.h"
 "$python" python/kafkars/_ffi_build.py capi/kafkars.h python/kafkars/_ffi.py

@@ -129,40 +129,40 @@ func (b *batchBuilder) setTopicBytes(n int) {
 	b.td = b.topData.Bytes()
 }
 
-// add writes record j of chunk c (partition index pi) as the next row.
-func (b *batchBuilder) add(pi int32, c *chunk, j int) {
-	r := b.row
-	if kl := c.kLen[j]; kl >= 0 {
-		copy(b.kd[b.kPos:], c.data[c.kOff[j]:c.kOff[j]+uint32(kl)])
+// add writes record r (bytes in data) of partition index pi as the next row.
+func (b *batchBuilder) add(pi int32, data []byte, r *rec) {
+	row := b.row
+	if kl := r.kLen; kl >= 0 {
+		copy(b.kd[b.kPos:], data[r.kOff:r.kOff+uint32(kl)])
 		b.kPos += kl
 		if b.kv != nil {
-			b.kv[r>>3] |= 1 << (r & 7)
+			b.kv[row>>3] |= 1 << (row & 7)
 		}
 	} else {
 		b.kNulls++
 	}
-	b.ko[r+1] = b.kPos
-	if vl := c.vLen[j]; vl >= 0 {
-		copy(b.vd[b.vPos:], c.data[c.vOff[j]:c.vOff[j]+uint32(vl)])
+	b.ko[row+1] = b.kPos
+	if vl := r.vLen; vl >= 0 {
+		copy(b.vd[b.vPos:], data[r.vOff:r.vOff+uint32(vl)])
 		b.vPos += vl
 		if b.vv != nil {
-			b.vv[r>>3] |= 1 << (r & 7)
+			b.vv[row>>3] |= 1 << (row & 7)
 		}
 	} else {
 		b.vNulls++
 	}
-	b.vo[r+1] = b.vPos
+	b.vo[row+1] = b.vPos
 	t := b.topics[pi]
 	copy(b.td[b.tPos:], t)
 	b.tPos += int32(len(t))
-	b.to[r+1] = b.tPos
-	b.parts[r] = b.partNo[pi]
-	b.offs[r] = c.off[j]
-	b.tss[r] = c.ts[j]
+	b.to[row+1] = b.tPos
+	b.parts[row] = b.partNo[pi]
+	b.offs[row] = r.off
+	b.tss[row] = r.ts
 	if b.headers {
 		b.hb.Append(true)
-		if hl := c.hLen[j]; hl > 0 {
-			blob := c.data[c.hOff[j] : c.hOff[j]+uint32(hl)]
+		if hl := r.hLen; hl > 0 {
+			blob := data[r.hOff : r.hOff+uint32(hl)]
 			_ = source.RangeHeaders(blob, func(name, value []byte) {
 				b.hs.Append(true)
 				b.hk.BinaryBuilder.Append(name)

@@ -51,6 +51,7 @@ type Manager struct {
 	mu          sync.Mutex
 	m           *Merger
 	ready       arrow.RecordBatch // pre-built full batch, or nil
+	readyReplay bool              // ready may hold replay rows (built before live)
 	changed     chan struct{}     // closed and replaced on every change
 	lingerFrom  time.Time         // linger for the releasable rows counts from here
 	hadRel      bool
@@ -188,7 +189,7 @@ func (e *Manager) run() {
 		e.m.Recompute()
 		e.applyBackpressureLocked()
 		if e.ready == nil && e.m.Releasable() >= e.opts.BatchSize {
-			e.ready = e.buildLocked(e.opts.BatchSize)
+			e.prebuildLocked()
 		}
 		e.afterChangeLocked(now)
 		e.mu.Unlock()
@@ -215,7 +216,7 @@ func (e *Manager) afterChangeLocked(now time.Time) {
 		e.lingerFrom = now
 	}
 	e.hadRel = rel
-	if e.liveAt.IsZero() && e.m.Live() {
+	if e.liveAt.IsZero() && e.liveLocked() {
 		e.liveAt = now
 	}
 	e.broadcastLocked()
@@ -310,6 +311,18 @@ func (e *Manager) probeBroker(now time.Time) {
 	}
 }
 
+// prebuildLocked builds the next full batch ahead of Poll.
+func (e *Manager) prebuildLocked() {
+	e.readyReplay = !e.m.Live()
+	e.ready = e.buildLocked(e.opts.BatchSize)
+}
+
+// liveLocked is SPEC G3 as the caller sees it: the merger is live and no
+// replay row waits in the pre-built batch.
+func (e *Manager) liveLocked() bool {
+	return e.m.Live() && (e.ready == nil || !e.readyReplay)
+}
+
 // buildLocked releases up to n rows into a new batch.
 func (e *Manager) buildLocked(n int) arrow.RecordBatch {
 	t0 := time.Now()
@@ -358,7 +371,7 @@ func (e *Manager) PollWait(timeout, maxWait time.Duration) (arrow.RecordBatch, e
 			if e.m.Releasable() >= e.opts.BatchSize {
 				// keep one batch ahead (built here rather than waiting for
 				// the engine's next round)
-				e.ready = e.buildLocked(e.opts.BatchSize)
+				e.prebuildLocked()
 			}
 			e.tookLocked(now)
 			return r, nil
@@ -420,7 +433,7 @@ func (e *Manager) PollWait(timeout, maxWait time.Duration) (arrow.RecordBatch, e
 func (e *Manager) tookLocked(now time.Time) {
 	e.lingerFrom = now
 	e.hadRel = e.m.Releasable() > 0 || e.ready != nil
-	if e.liveAt.IsZero() && e.m.Live() {
+	if e.liveAt.IsZero() && e.liveLocked() {
 		e.liveAt = now
 	}
 	select {
@@ -437,7 +450,7 @@ func (e *Manager) IsLive() (bool, error) {
 	if e.closed {
 		return false, ErrClosed
 	}
-	return e.m.Live(), nil
+	return e.liveLocked(), nil
 }
 
 // Close stops the engine and releases the consumer. Idempotent.
@@ -506,7 +519,7 @@ func (e *Manager) Metrics() (Metrics, error) {
 	}
 	now := time.Now()
 	m := Metrics{
-		IsLive:              e.m.Live(),
+		IsLive:              e.liveLocked(),
 		Partitions:          len(e.parts),
 		PausedPartitions:    e.m.PausedCount(),
 		HeldMessages:        e.m.Held(),

@@ -258,7 +258,7 @@ func (m *Merger) recompute() {
 		for p.rel < q.n {
 			q.normalize(&p.relCur)
 			c, j := q.at(p.relCur)
-			if !f.above(c.eff[j], int32(i), c.off[j]) {
+			if r := &c.recs[j]; !f.above(r.eff, int32(i), r.off) {
 				break
 			}
 			p.rel++
@@ -319,7 +319,7 @@ func (m *Merger) selectRows(max int) {
 		if p.rel > 0 {
 			m.curs[i] = p.q.first()
 			c, j := p.q.at(m.curs[i])
-			h.items = append(h.items, heapItem{eff: c.eff[j], p: int32(i)})
+			h.items = append(h.items, heapItem{eff: c.recs[j].eff, p: int32(i)})
 		}
 	}
 	h.init()
@@ -346,7 +346,7 @@ func (m *Merger) selectRows(max int) {
 			}
 			m.curs[pi] = p.q.next(m.curs[pi])
 			c, j := p.q.at(m.curs[pi])
-			eff := c.eff[j]
+			eff := c.recs[j].eff
 			if eff > nextEff || (eff == nextEff && pi > nextP) {
 				h.items[0].eff = eff
 				h.fix0()
@@ -370,17 +370,18 @@ func (m *Merger) build(b *batchBuilder) {
 		cur := q.first()
 		for k := 0; k < n; k++ {
 			c, j := q.at(cur)
-			if c.kLen[j] < 0 {
+			r := &c.recs[j]
+			if r.kLen < 0 {
 				keyNulls++
 			} else {
-				keyBytes += int(c.kLen[j])
+				keyBytes += int(r.kLen)
 			}
-			if c.vLen[j] < 0 {
+			if r.vLen < 0 {
 				valNulls++
 			} else {
-				valBytes += int(c.vLen[j])
+				valBytes += int(r.vLen)
 			}
-			hdrBytes += int(c.hLen[j])
+			hdrBytes += int(r.hLen)
 			cur = q.next(cur)
 		}
 		m.curs[i] = q.first()
@@ -390,8 +391,9 @@ func (m *Merger) build(b *batchBuilder) {
 	for _, pi := range m.seq {
 		p := &m.parts[pi]
 		c, j := p.q.at(m.curs[pi])
-		b.add(pi, c, j)
-		m.lastKey[pi] = frontier{ts: c.eff[j], p: pi, off: c.off[j]}
+		r := &c.recs[j]
+		b.add(pi, c.data, r)
+		m.lastKey[pi] = frontier{ts: r.eff, p: pi, off: r.off}
 		m.curs[pi] = p.q.next(m.curs[pi])
 	}
 }

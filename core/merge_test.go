@@ -266,8 +266,8 @@ func TestMergeProperties(t *testing.T) {
 		{"many-partitions", genOpts{maxParts: 40, maxRecs: 30, tsRange: 200, lateProb: 0.05, gapProb: 0.1, tailGapProb: 0.3, emptyProb: 0.3}, Budget{Messages: 100, Bytes: 1 << 40}},
 	}
 	seeds := 150
-	if testing.Short() {
-		seeds = 20
+	if testing.Short() || raceEnabled {
+		seeds = 15
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,39 +17,31 @@ const (
 	maxPooled      = 256 // chunks kept for reuse across all partitions
 )
 
+// rec is one held record's metadata; its bytes are in chunk.data.
+type rec struct {
+	off  int64 // offset
+	ts   int64 // timestamp as delivered
+	eff  int64 // order timestamp: max(ts, previous eff) in the partition
+	kOff uint32
+	vOff uint32
+	hOff uint32
+	kLen int32 // -1: null
+	vLen int32 // -1: null
+	hLen int32 // 0: none
+}
+
 type chunk struct {
-	off  []int64 // offsets
-	ts   []int64 // timestamps as delivered
-	eff  []int64 // order timestamps: max(ts, previous eff) in the partition
-	kOff []uint32
-	kLen []int32 // -1: null
-	vOff []uint32
-	vLen []int32 // -1: null
-	hOff []uint32
-	hLen []int32 // 0: none
+	recs []rec
 	data []byte
 	head int // first record not yet released
 }
 
 func newChunk() *chunk {
-	return &chunk{
-		off:  make([]int64, 0, chunkRecords),
-		ts:   make([]int64, 0, chunkRecords),
-		eff:  make([]int64, 0, chunkRecords),
-		kOff: make([]uint32, 0, chunkRecords),
-		kLen: make([]int32, 0, chunkRecords),
-		vOff: make([]uint32, 0, chunkRecords),
-		vLen: make([]int32, 0, chunkRecords),
-		hOff: make([]uint32, 0, chunkRecords),
-		hLen: make([]int32, 0, chunkRecords),
-		data: make([]byte, 0, 64<<10),
-	}
+	return &chunk{recs: make([]rec, 0, chunkRecords), data: make([]byte, 0, 64<<10)}
 }
 
 func (c *chunk) reset() {
-	c.off, c.ts, c.eff = c.off[:0], c.ts[:0], c.eff[:0]
-	c.kOff, c.kLen, c.vOff, c.vLen = c.kOff[:0], c.kLen[:0], c.vOff[:0], c.vLen[:0]
-	c.hOff, c.hLen = c.hOff[:0], c.hLen[:0]
+	c.recs = c.recs[:0]
 	if cap(c.data) > 4*chunkBytes {
 		c.data = make([]byte, 0, 64<<10) // do not keep a huge record's buffer
 	} else {
@@ -59,7 +51,7 @@ func (c *chunk) reset() {
 }
 
 func (c *chunk) full(payload int) bool {
-	n := len(c.off)
+	n := len(c.recs)
 	return n >= chunkRecords || (n > 0 && len(c.data)+payload > chunkBytes)
 }
 
@@ -99,26 +91,21 @@ func (q *queue) push(pool *chunkPool, off, ts, eff int64, key []byte, keyNull bo
 		c = pool.get()
 		q.chunks = append(q.chunks, c)
 	}
-	c.off = append(c.off, off)
-	c.ts = append(c.ts, ts)
-	c.eff = append(c.eff, eff)
-	c.kOff = append(c.kOff, uint32(len(c.data)))
-	if keyNull {
-		c.kLen = append(c.kLen, -1)
-	} else {
-		c.kLen = append(c.kLen, int32(len(key)))
-		c.data = append(c.data, key...)
+	d := c.data
+	r := rec{off: off, ts: ts, eff: eff, kOff: uint32(len(d)), kLen: -1, vLen: -1, hLen: int32(len(hdr))}
+	if !keyNull {
+		r.kLen = int32(len(key))
+		d = append(d, key...)
 	}
-	c.vOff = append(c.vOff, uint32(len(c.data)))
-	if valNull {
-		c.vLen = append(c.vLen, -1)
-	} else {
-		c.vLen = append(c.vLen, int32(len(val)))
-		c.data = append(c.data, val...)
+	r.vOff = uint32(len(d))
+	if !valNull {
+		r.vLen = int32(len(val))
+		d = append(d, val...)
 	}
-	c.hOff = append(c.hOff, uint32(len(c.data)))
-	c.hLen = append(c.hLen, int32(len(hdr)))
-	c.data = append(c.data, hdr...)
+	r.hOff = uint32(len(d))
+	d = append(d, hdr...)
+	c.data = d
+	c.recs = append(c.recs, r)
 	q.n++
 	q.bytes += int64(payload) + recordOverhead
 }
@@ -139,7 +126,7 @@ func (q *queue) first() cursor {
 // next advances a cursor by one record.
 func (q *queue) next(c cursor) cursor {
 	c.i++
-	if c.i >= len(q.chunks[c.ci].off) && c.ci+1 < len(q.chunks) {
+	if c.i >= len(q.chunks[c.ci].recs) && c.ci+1 < len(q.chunks) {
 		c.ci++
 		c.i = q.chunks[c.ci].head
 	}
@@ -152,7 +139,7 @@ func (q *queue) at(c cursor) (*chunk, int) { return q.chunks[c.ci], c.i }
 // normalize moves a cursor that sits past the end of a chunk to the head of
 // the next chunk, if there is one.
 func (q *queue) normalize(c *cursor) {
-	for c.ci < len(q.chunks)-1 && c.i >= len(q.chunks[c.ci].off) {
+	for c.ci < len(q.chunks)-1 && c.i >= len(q.chunks[c.ci].recs) {
 		c.ci++
 		c.i = q.chunks[c.ci].head
 	}
@@ -164,18 +151,19 @@ func (q *queue) pop(pool *chunkPool, n int) int {
 	removed := 0
 	for n > 0 {
 		c := q.chunks[0]
-		avail := len(c.off) - c.head
+		avail := len(c.recs) - c.head
 		take := n
 		if take > avail {
 			take = avail
 		}
 		for i := c.head; i < c.head+take; i++ {
-			q.bytes -= int64(max32(c.kLen[i], 0)+max32(c.vLen[i], 0)+c.hLen[i]) + recordOverhead
+			r := &c.recs[i]
+			q.bytes -= int64(max32(r.kLen, 0)+max32(r.vLen, 0)+r.hLen) + recordOverhead
 		}
 		c.head += take
 		q.n -= take
 		n -= take
-		if c.head == len(c.off) {
+		if c.head == len(c.recs) {
 			copy(q.chunks, q.chunks[1:])
 			q.chunks[len(q.chunks)-1] = nil
 			q.chunks = q.chunks[:len(q.chunks)-1]
@@ -192,7 +180,7 @@ func (q *queue) headOffset() (int64, bool) {
 		return 0, false
 	}
 	c := q.chunks[0]
-	return c.off[c.head], true
+	return c.recs[c.head].off, true
 }
 
 // clear drops everything.

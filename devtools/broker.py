@@ -24,6 +24,7 @@ import atexit
 import base64
 import fcntl
 import os
+import re
 import shutil
 import signal
 import socket
@@ -43,6 +44,7 @@ DEPENDENCY_PLUGIN_VERSION = "3.8.1"
 
 _COMPLETE_MARKER = ".complete"
 _LOG_TAIL_ON_ERROR = 40
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 _POM_TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
@@ -87,7 +89,8 @@ def default_cache_dir() -> Path:
 
 
 def _tail(text: str, lines: int = _LOG_TAIL_ON_ERROR) -> str:
-    return "\n".join(text.splitlines()[-lines:])
+    # Maven emits ANSI colour resets even in batch mode; they only garble messages.
+    return "\n".join(_ANSI_ESCAPE.sub("", text).splitlines()[-lines:])
 
 
 def ensure_jars(cache_dir: Path | str | None = None) -> Path:
@@ -278,7 +281,10 @@ class LocalKafka:
 
     ``stop()`` keeps the work directory so that ``start()`` again is a real
     broker restart (same port, same log dir), which is what reconnect and
-    offset-recovery tests need. ``close()`` removes everything.
+    offset-recovery tests need. ``close()`` removes the work directory, unless
+    ``KAFKARS_KEEP_BROKER=1`` (to read ``broker.log`` after a failure) or the
+    caller passed ``workdir`` in: a directory we did not create is not ours to
+    delete. A passed-in ``workdir`` must not hold an already formatted broker.
     """
 
     def __init__(
@@ -353,6 +359,7 @@ class LocalKafka:
             raise RuntimeError("LocalKafka was closed; create a new one")
         if self.running:
             return
+        self._release()  # reap a broker that died on its own since the last start
         began = time.monotonic()
         libs = ensure_jars()
         classpath = f"{libs}/*"
@@ -393,7 +400,9 @@ class LocalKafka:
         try:
             self.stop()
         finally:
-            if self._owns_workdir and os.environ.get("KAFKARS_KEEP_BROKER") != "1":
+            if os.environ.get("KAFKARS_KEEP_BROKER") == "1":
+                print(f"kept Kafka broker workdir {self._workdir}", file=sys.stderr)
+            elif self._owns_workdir:
                 shutil.rmtree(self._workdir, ignore_errors=True)
 
     def __enter__(self) -> LocalKafka:
@@ -454,9 +463,9 @@ class LocalKafka:
         (self._workdir / "server.properties").write_text("\n".join(lines) + "\n")
         self._mark_log("format")
         with open(self.log_path, "ab") as log:
+            format_command = ["kafka.tools.StorageTool", "format", "-t", _new_cluster_id()]
             result = subprocess.run(
-                ["java", "-cp", classpath, "kafka.tools.StorageTool", "format",
-                 "-t", _new_cluster_id(), "-c", "server.properties"],
+                ["java", "-cp", classpath, *format_command, "-c", "server.properties"],
                 cwd=self._workdir,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -514,8 +523,9 @@ class LocalKafka:
         while True:
             if self._supervisor.poll() is not None:
                 raise RuntimeError(
-                    f"Kafka broker exited during startup (status {self._supervisor.returncode}); "
-                    f"last lines of {self.log_path}:\n{self.log_tail(_LOG_TAIL_ON_ERROR)}"
+                    self._failure_report(
+                        f"Kafka broker exited during startup (status {self._supervisor.returncode})"
+                    )
                 )
             try:
                 brokers = metadata_brokers("127.0.0.1", self._port, timeout=2.0)
@@ -525,10 +535,25 @@ class LocalKafka:
                 pass
             if time.monotonic() >= deadline:
                 raise RuntimeError(
-                    f"Kafka broker not ready after {timeout:.0f}s; "
-                    f"last lines of {self.log_path}:\n{self.log_tail(_LOG_TAIL_ON_ERROR)}"
+                    self._failure_report(f"Kafka broker not ready after {timeout:g}s")
                 )
             time.sleep(0.1)
+
+    def _failure_report(self, reason: str) -> str:
+        """Reason, first error of this start, and the log tail.
+
+        The tail alone is mostly shutdown noise when the broker gives up, so
+        the first ERROR line since the last start marker is quoted as well.
+        """
+        log = self.log_tail(1_000_000)
+        this_start = log.rsplit("===== kafkars LocalKafka start", 1)[-1]
+        first_error = next(
+            (line for line in this_start.splitlines() if " ERROR " in line or "FATAL" in line), None
+        )
+        report = reason
+        if first_error:
+            report += f"\nfirst error: {first_error}"
+        return f"{report}\nlast lines of {self.log_path}:\n{self.log_tail(_LOG_TAIL_ON_ERROR)}"
 
     def _kill(self) -> None:
         """Last resort: SIGKILL both the supervisor and the JVM's process group."""

@@ -1,0 +1,387 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"math/rand"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/kafkars/kafkars/core/source"
+)
+
+// fakeSource is a scripted source.Source: it hands out the records of
+// unpaused partitions in random chunks, honours pause/resume like
+// librdkafka (a resumed partition restarts after the last record handed
+// out), and accepts live records pushed while it runs.
+type fakeSource struct {
+	mu      sync.Mutex
+	rng     *rand.Rand
+	parts   []PartitionInfo
+	records [][]source.Msg
+	next    []int
+	eofSent []bool
+	paused  []bool
+	out     []source.Msg
+	arrived chan struct{}
+	wake    chan struct{}
+	closed  bool
+	pauses  int
+}
+
+func newFakeSource(seed int64, s scripted) *fakeSource {
+	n := len(s.parts)
+	return &fakeSource{rng: rand.New(rand.NewSource(seed)), parts: s.parts, records: s.records,
+		next: make([]int, n), eofSent: make([]bool, n), paused: make([]bool, n),
+		arrived: make(chan struct{}, 1), wake: make(chan struct{}, 1)}
+}
+
+// push appends a live record to partition p.
+func (f *fakeSource) push(p int32, ts int64, val []byte) {
+	f.mu.Lock()
+	off := f.parts[p].End + int64(len(f.records[p])) // beyond anything scripted
+	if n := len(f.records[p]); n > 0 && f.records[p][n-1].Offset >= off {
+		off = f.records[p][n-1].Offset + 1
+	}
+	f.records[p] = append(f.records[p], source.Msg{Kind: source.Record, Partition: p, Offset: off, Timestamp: ts, Value: val})
+	f.mu.Unlock()
+	select {
+	case f.arrived <- struct{}{}:
+	default:
+	}
+}
+
+func (f *fakeSource) take(max int) []source.Msg {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.out = f.out[:0]
+	for tries := 0; len(f.out) < max && tries < 4*len(f.parts)+8; tries++ {
+		p := f.rng.Intn(len(f.parts))
+		if f.paused[p] {
+			continue
+		}
+		recs := f.records[p]
+		if f.next[p] < len(recs) {
+			for k := 1 + f.rng.Intn(16); k > 0 && f.next[p] < len(recs) && len(f.out) < max; k-- {
+				f.out = append(f.out, recs[f.next[p]])
+				f.next[p]++
+			}
+		} else if !f.eofSent[p] {
+			f.eofSent[p] = true
+			end := f.parts[p].End
+			if n := len(recs); n > 0 && recs[n-1].Offset+1 > end {
+				end = recs[n-1].Offset + 1
+			}
+			f.out = append(f.out, source.Msg{Kind: source.EOF, Partition: int32(p), Offset: end})
+		}
+	}
+	return f.out
+}
+
+func (f *fakeSource) Fetch(wait time.Duration, max int) ([]source.Msg, error) {
+	if out := f.take(max); len(out) > 0 {
+		return out, nil
+	}
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-f.arrived:
+		case <-f.wake:
+		case <-t.C:
+		}
+	}
+	return f.take(max), nil
+}
+
+func (f *fakeSource) Pause(parts []int32) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range parts {
+		f.paused[p] = true
+		f.pauses++
+	}
+	return nil
+}
+
+func (f *fakeSource) Resume(parts []int32) error {
+	f.mu.Lock()
+	for _, p := range parts {
+		f.paused[p] = false
+	}
+	f.mu.Unlock()
+	select {
+	case f.arrived <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (f *fakeSource) Positions(parts []int32, out []int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, p := range parts {
+		out[i] = -1
+		if recs := f.records[p]; f.next[p] > 0 {
+			out[i] = recs[f.next[p]-1].Offset + 1
+		} else if len(recs) == 0 {
+			out[i] = f.parts[p].End // nothing to read: the position is at the end
+		}
+	}
+	return nil
+}
+
+func (f *fakeSource) Wake() {
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (f *fakeSource) Close() error {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
+	return nil
+}
+
+func testOpts(t *testing.T, o Options) *resolved {
+	t.Helper()
+	if o.Config == nil {
+		o.Config = map[string]string{"bootstrap.servers": "fake"}
+	}
+	if o.Topics == nil {
+		o.Topics = []TopicSpec{{Name: "t0", Policy: Earliest}, {Name: "t1", Policy: Earliest}, {Name: "t2", Policy: Earliest}}
+	}
+	r, err := o.resolve(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func ip(v int) *int { return &v }
+
+func rowsOf(t *testing.T, rec arrow.RecordBatch, idx map[string]int32, got []rowKey) []rowKey {
+	t.Helper()
+	topics := rec.Column(2).(*array.String)
+	parts := rec.Column(3).(*array.Int32)
+	offs := rec.Column(4).(*array.Int64)
+	tss := rec.Column(5).(*array.Timestamp)
+	for i := 0; i < int(rec.NumRows()); i++ {
+		got = append(got, rowKey{off: offs.Value(i), ts: int64(tss.Value(i)), tpc: topics.Value(i), part: parts.Value(i),
+			p: idx[fmt.Sprintf("%s/%d", topics.Value(i), parts.Value(i))]})
+	}
+	return got
+}
+
+func partIndex(parts []PartitionInfo) map[string]int32 {
+	idx := map[string]int32{}
+	for i, p := range parts {
+		idx[fmt.Sprintf("%s/%d", p.Topic, p.Partition)] = int32(i)
+	}
+	return idx
+}
+
+// TestEngineReplay runs whole replays through the engine goroutine and
+// Poll, with small batches and buffers, and checks G1-G3.
+func TestEngineReplay(t *testing.T) {
+	seeds := 30
+	if testing.Short() || raceEnabled {
+		seeds = 8
+	}
+	for seed := int64(0); seed < int64(seeds); seed++ {
+		s := genReplay(rand.New(rand.NewSource(seed)), genOpts{maxParts: 8, maxRecs: 400, tsRange: 100, lateProb: 0.05,
+			gapProb: 0.1, tailGapProb: 0.3, emptyProb: 0.1})
+		src := newFakeSource(seed, s)
+		opts := testOpts(t, Options{BatchSize: ip(1 + int(seed)*7%97), LingerMs: ip(0), MaxBufferedMessages: ip(50)})
+		m := newManager(opts, s.parts, src)
+		idx := partIndex(s.parts)
+		var got []rowKey
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			rec, err := m.Poll(50 * time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec != nil {
+				if int(rec.NumRows()) > opts.BatchSize {
+					t.Fatalf("batch of %d rows > batch_size %d", rec.NumRows(), opts.BatchSize)
+				}
+				got = rowsOf(t, rec, idx, got)
+				rec.Release()
+			}
+			if live, _ := m.IsLive(); live {
+				break
+			}
+			if time.Now().After(deadline) {
+				met, _ := m.Metrics()
+				t.Fatalf("seed %d: not live after 20s: %+v", seed, met)
+			}
+		}
+		m.mu.Lock()
+		checkReplay(t, s, got, m.m)
+		m.mu.Unlock()
+		m.Close()
+		if t.Failed() {
+			t.Fatalf("seed %d", seed)
+		}
+	}
+}
+
+func TestPollSemantics(t *testing.T) {
+	one := scripted{parts: []PartitionInfo{{Topic: "t0", Partition: 0, Start: 0, End: 0}}, records: [][]source.Msg{nil}}
+
+	t.Run("timeout with nothing returns no rows at the timeout", func(t *testing.T) {
+		m := newManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}}), one.parts, newFakeSource(1, one))
+		defer m.Close()
+		t0 := time.Now()
+		rec, err := m.Poll(150 * time.Millisecond)
+		el := time.Since(t0)
+		if err != nil || rec != nil {
+			t.Fatalf("rec=%v err=%v", rec, err)
+		}
+		if el < 140*time.Millisecond || el > 600*time.Millisecond {
+			t.Fatalf("returned after %v, want ~150ms", el)
+		}
+	})
+
+	t.Run("linger: one live row waits linger_ms, not the timeout", func(t *testing.T) {
+		src := newFakeSource(1, scripted{parts: one.parts, records: [][]source.Msg{nil}})
+		m := newManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}, LingerMs: ip(200)}), one.parts, src)
+		defer m.Close()
+		time.Sleep(50 * time.Millisecond) // caught up and live
+		t0 := time.Now()
+		src.push(0, 1, []byte("a"))
+		rec, err := m.Poll(5 * time.Second)
+		el := time.Since(t0)
+		if err != nil || rec == nil || rec.NumRows() != 1 {
+			t.Fatalf("rec=%v err=%v", rec, err)
+		}
+		rec.Release()
+		if el < 190*time.Millisecond || el > 1500*time.Millisecond {
+			t.Fatalf("returned after %v, want ~linger 200ms", el)
+		}
+	})
+
+	t.Run("a full batch returns at once", func(t *testing.T) {
+		src := newFakeSource(1, scripted{parts: one.parts, records: [][]source.Msg{nil}})
+		m := newManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}, LingerMs: ip(5000), BatchSize: ip(3)}), one.parts, src)
+		defer m.Close()
+		time.Sleep(50 * time.Millisecond)
+		for i := 0; i < 3; i++ {
+			src.push(0, int64(i), []byte("a"))
+		}
+		t0 := time.Now()
+		rec, err := m.Poll(10 * time.Second)
+		if err != nil || rec == nil || rec.NumRows() != 3 {
+			t.Fatalf("rec=%v err=%v", rec, err)
+		}
+		rec.Release()
+		if el := time.Since(t0); el > time.Second {
+			t.Fatalf("full batch took %v", el)
+		}
+	})
+
+	t.Run("slices do not shorten linger", func(t *testing.T) {
+		src := newFakeSource(1, scripted{parts: one.parts, records: [][]source.Msg{nil}})
+		m := newManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}, LingerMs: ip(300)}), one.parts, src)
+		defer m.Close()
+		time.Sleep(50 * time.Millisecond)
+		src.push(0, 1, []byte("a"))
+		t0 := time.Now()
+		for {
+			rec, err := m.PollWait(5*time.Second, 20*time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec != nil {
+				rec.Release()
+				break
+			}
+		}
+		if el := time.Since(t0); el < 250*time.Millisecond {
+			t.Fatalf("sliced poll returned after %v, before linger", el)
+		}
+	})
+
+	t.Run("close wakes a blocked poll with ErrClosed", func(t *testing.T) {
+		m := newManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}}), one.parts, newFakeSource(1, one))
+		errc := make(chan error, 1)
+		go func() {
+			_, err := m.Poll(30 * time.Second)
+			errc <- err
+		}()
+		time.Sleep(50 * time.Millisecond)
+		t0 := time.Now()
+		m.Close()
+		m.Close() // idempotent
+		select {
+		case err := <-errc:
+			if !errors.Is(err, ErrClosed) {
+				t.Fatalf("err = %v, want ErrClosed", err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("poll still blocked 2s after close")
+		}
+		if el := time.Since(t0); el > time.Second {
+			t.Fatalf("close took %v", el)
+		}
+		if _, err := m.Metrics(); !errors.Is(err, ErrClosed) {
+			t.Fatalf("metrics after close: %v", err)
+		}
+	})
+}
+
+// TestConcurrentPolls: two goroutines polling one manager get disjoint rows
+// that together are the whole replay.
+func TestConcurrentPolls(t *testing.T) {
+	s := genReplay(rand.New(rand.NewSource(3)), genOpts{maxParts: 6, maxRecs: 500, tsRange: 1000, gapProb: 0.05})
+	m := newManager(testOpts(t, Options{BatchSize: ip(37), LingerMs: ip(1)}), s.parts, newFakeSource(3, s))
+	defer m.Close()
+	want := len(s.expected())
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var wg sync.WaitGroup
+	for g := 0; g < 2; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(time.Now().Add(time.Minute)) {
+				rec, err := m.Poll(20 * time.Millisecond)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if rec != nil {
+					tp := rec.Column(2).(*array.String)
+					pt := rec.Column(3).(*array.Int32)
+					of := rec.Column(4).(*array.Int64)
+					mu.Lock()
+					for i := 0; i < int(rec.NumRows()); i++ {
+						k := fmt.Sprintf("%s/%d/%d", tp.Value(i), pt.Value(i), of.Value(i))
+						if seen[k] {
+							t.Errorf("row %s delivered twice", k)
+						}
+						seen[k] = true
+					}
+					mu.Unlock()
+					rec.Release()
+				}
+				mu.Lock()
+				n := len(seen)
+				mu.Unlock()
+				if n == want {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != want {
+		t.Fatalf("got %d rows, want %d", len(seen), want)
+	}
+}
