@@ -71,6 +71,9 @@ type Manager struct {
 	createdAt   time.Time
 	liveAt      time.Time
 	releaseTime time.Duration
+	peakHeld    int
+	peakBytes   int64
+	pauseEvents int64
 
 	kick chan struct{} // Poll took rows: the engine may fetch again
 	stop chan struct{}
@@ -187,6 +190,12 @@ func (e *Manager) run() {
 			}
 		}
 		e.m.Recompute()
+		if h := e.m.Held(); h > e.peakHeld {
+			e.peakHeld = h
+		}
+		if hb := e.m.HeldBytes(); hb > e.peakBytes {
+			e.peakBytes = hb
+		}
 		e.applyBackpressureLocked()
 		if e.ready == nil && e.m.Releasable() >= e.opts.BatchSize {
 			e.prebuildLocked()
@@ -230,6 +239,7 @@ func (e *Manager) applyBackpressureLocked() {
 		}
 	}
 	if len(e.pauseBuf) > 0 {
+		e.pauseEvents += int64(len(e.pauseBuf))
 		if err := e.src.Pause(e.pauseBuf); err != nil {
 			e.noteErrorLocked("pause: "+err.Error(), time.Now())
 		}
@@ -487,6 +497,9 @@ type Metrics struct {
 	PausedPartitions    int     `json:"paused_partitions"`
 	HeldMessages        int     `json:"held_messages"`
 	HeldBytes           int64   `json:"held_bytes"`
+	PeakHeldMessages    int     `json:"peak_held_messages"`
+	PeakHeldBytes       int64   `json:"peak_held_bytes"`
+	PauseEvents         int64   `json:"pause_events"`
 	ReleasableMessages  int     `json:"releasable_messages"`
 	PrimingWatermarkMs  *int64  `json:"priming_watermark_ms"`
 	LateMessages        int64   `json:"late_messages"`
@@ -524,6 +537,9 @@ func (e *Manager) Metrics() (Metrics, error) {
 		PausedPartitions:    e.m.PausedCount(),
 		HeldMessages:        e.m.Held(),
 		HeldBytes:           e.m.HeldBytes(),
+		PeakHeldMessages:    e.peakHeld,
+		PeakHeldBytes:       e.peakBytes,
+		PauseEvents:         e.pauseEvents,
 		ReleasableMessages:  e.m.Releasable(),
 		LateMessages:        e.m.LateTotal(),
 		RecordsReleased:     e.released,

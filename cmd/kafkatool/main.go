@@ -284,6 +284,10 @@ func produce(args []string) error {
 			}
 			continue
 		case "abort":
+			// Flush first: the aborted records must reach the log (a test
+			// of read_committed needs them there), not be purged locally.
+			for p.Flush(1000) > 0 {
+			}
 			if err := p.AbortTransaction(ctx); err != nil {
 				return fmt.Errorf("line %d: abort: %w", line, err)
 			}
