@@ -35,7 +35,7 @@ type specJSON struct {
 }
 
 func specErr(format string, args ...any) error {
-	return &core.Error{Kind: core.KindConfig, Msg: "kafkars: " + fmt.Sprintf(format, args...)}
+	return &core.Error{Kind: core.KindConfig, Msg: "" + fmt.Sprintf(format, args...)}
 }
 
 // decodeSpec parses the JSON spec of kafkars_manager_new.

@@ -63,6 +63,15 @@
 #define KAFKARS_SCHEMA_MESSAGE_WITH_HEADERS 1 /* the same plus headers */
 #define KAFKARS_SCHEMA_PARTITION_STATE 2
 
+/* until_ms values for kafkars_manager_poll() and kafkars_manager_stream();
+ * any value >= 0 is an epoch-millisecond timestamp. */
+#define KAFKARS_UNTIL_NONE -2 /* no bound (plain poll) */
+#define KAFKARS_UNTIL_LIVE -1 /* until the replay is live */
+
+/* Bits of kafkars_manager_poll()'s *out_flags. */
+#define KAFKARS_FLAG_LIVE 1          /* the manager is live (SPEC G3) */
+#define KAFKARS_FLAG_UNTIL_REACHED 2 /* nothing before until_ms will come */
+
 typedef uint64_t kafkars_handle;
 
 /* Arrow C Data Interface, as specified by Apache Arrow (ABI-stable). */
@@ -99,6 +108,19 @@ struct ArrowArray {
 };
 
 #endif /* ARROW_C_DATA_INTERFACE */
+
+#ifndef ARROW_C_STREAM_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+
+struct ArrowArrayStream {
+  int (*get_schema)(struct ArrowArrayStream*, struct ArrowSchema* out);
+  int (*get_next)(struct ArrowArrayStream*, struct ArrowArray* out);
+  const char* (*get_last_error)(struct ArrowArrayStream*);
+  void (*release)(struct ArrowArrayStream*);
+  void* private_data;
+};
+
+#endif /* ARROW_C_STREAM_INTERFACE */
 
 #endif /* KAFKARS_H_TYPES */
 
@@ -144,6 +166,13 @@ int32_t kafkars_manager_new(char *spec_json, size_t spec_len,
  * wait in short slices (to handle signals) by calling again with the
  * remaining timeout, without shortening linger. Pass max_wait_ms >=
  * timeout_ms for a plain blocking call.
+ * until_ms bounds a replay: KAFKARS_UNTIL_NONE, KAFKARS_UNTIL_LIVE, or an
+ * epoch-ms time T: rows with timestamp >= T are not returned; the first
+ * such row and those after it are kept and returned by the next call with
+ * another until_ms. *out_flags (may be NULL) receives KAFKARS_FLAG_* bits;
+ * KAFKARS_FLAG_UNTIL_REACHED says the bound is reached: for T, a row at or
+ * after T was met, or the frontier passed T, or the manager is live and the
+ * clock is past T; for KAFKARS_UNTIL_LIVE, the manager is live.
  * On KAFKARS_OK, *out_rows is the number of rows; when it is > 0,
  * *out_array holds a struct array whose children are the columns of the
  * schema from kafkars_manager_schema(), owned by the caller. When
@@ -151,9 +180,26 @@ int32_t kafkars_manager_new(char *spec_json, size_t spec_len,
  * are returned before the error is reported.
  */
 int32_t kafkars_manager_poll(kafkars_handle h, int32_t timeout_ms,
-                             int32_t max_wait_ms,
+                             int32_t max_wait_ms, int64_t until_ms,
                              struct ArrowArray *out_array, int64_t *out_rows,
-                             char **err);
+                             uint32_t *out_flags, char **err);
+
+/* *out = 1 if the manager is live (SPEC G3), else 0. */
+int32_t kafkars_manager_is_live(kafkars_handle h, int32_t *out, char **err);
+
+/*
+ * Export the manager as an Arrow C stream (for DuckDB, polars, pyarrow)
+ * that yields the non-empty batches of kafkars_manager_poll() with until_ms
+ * (KAFKARS_UNTIL_LIVE or an epoch-ms time) and ends when the bound is
+ * reached. A get_next that waits more than idle_timeout_ms (<= 0: one hour)
+ * for a batch fails with an error instead of blocking for ever. The caller
+ * owns *out (zero-initialised) and calls its release; the stream keeps the
+ * manager alive only as long as the manager is not closed: after
+ * kafkars_manager_close(), get_next fails with the closed error.
+ */
+int32_t kafkars_manager_stream(kafkars_handle h, int64_t until_ms,
+                               int32_t idle_timeout_ms,
+                               struct ArrowArrayStream *out, char **err);
 
 /* The schema of the manager's batches (with headers if requested). */
 int32_t kafkars_manager_schema(kafkars_handle h, struct ArrowSchema *out,

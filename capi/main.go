@@ -49,7 +49,7 @@ func lookup(h C.kafkars_handle) (*core.Manager, error) {
 	m, ok := registry.m[uint64(h)]
 	if !ok {
 		return nil, &core.Error{Kind: core.KindClosed, Msg: fmt.Sprintf(
-			"kafkars: manager handle %d is closed or invalid", uint64(h))}
+			"manager handle %d is closed or invalid", uint64(h))}
 	}
 	return m, nil
 }
@@ -77,7 +77,7 @@ func status(err error, errOut **C.char) C.int32_t {
 func guard(rc *C.int32_t, errOut **C.char) {
 	if r := recover(); r != nil {
 		*rc = status(&core.Error{Kind: core.KindInternal, Msg: fmt.Sprintf(
-			"kafkars: internal error (please report): %v\n%s", r, debug.Stack())}, errOut)
+			"internal error (please report): %v\n%s", r, debug.Stack())}, errOut)
 	}
 }
 
@@ -103,7 +103,7 @@ func kafkars_librdkafka_version() *C.char {
 func kafkars_manager_new(spec *C.char, n C.size_t, out *C.kafkars_handle, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
 	if spec == nil || out == nil {
-		return status(&core.Error{Kind: core.KindConfig, Msg: "kafkars: spec and out must not be NULL"}, errOut)
+		return status(&core.Error{Kind: core.KindConfig, Msg: "spec and out must not be NULL"}, errOut)
 	}
 	opts, err := decodeSpec(C.GoBytes(unsafe.Pointer(spec), C.int(n)))
 	if err != nil {
@@ -123,20 +123,30 @@ func kafkars_manager_new(spec *C.char, n C.size_t, out *C.kafkars_handle, errOut
 }
 
 //export kafkars_manager_poll
-func kafkars_manager_poll(h C.kafkars_handle, timeoutMs C.int32_t, maxWaitMs C.int32_t, outArray *C.struct_ArrowArray, outRows *C.int64_t, errOut **C.char) (rc C.int32_t) {
+func kafkars_manager_poll(h C.kafkars_handle, timeoutMs C.int32_t, maxWaitMs C.int32_t, untilMs C.int64_t,
+	outArray *C.struct_ArrowArray, outRows *C.int64_t, outFlags *C.uint32_t, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
 	if outArray == nil || outRows == nil {
-		return status(&core.Error{Kind: core.KindConfig, Msg: "kafkars: out_array and out_rows must not be NULL"}, errOut)
+		return status(&core.Error{Kind: core.KindConfig, Msg: "out_array and out_rows must not be NULL"}, errOut)
 	}
 	*outRows = 0
+	if outFlags != nil {
+		*outFlags = 0
+	}
 	if timeoutMs < 0 || maxWaitMs < 0 {
-		return status(&core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("kafkars: timeout_ms and max_wait_ms must be >= 0, got %d and %d", int32(timeoutMs), int32(maxWaitMs))}, errOut)
+		return status(&core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("timeout_ms and max_wait_ms must be >= 0, got %d and %d", int32(timeoutMs), int32(maxWaitMs))}, errOut)
+	}
+	if untilMs < C.KAFKARS_UNTIL_NONE {
+		return status(&core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("until_ms must be KAFKARS_UNTIL_NONE, KAFKARS_UNTIL_LIVE or >= 0, got %d", int64(untilMs))}, errOut)
 	}
 	m, err := lookup(h)
 	if err != nil {
 		return status(err, errOut)
 	}
-	rec, err := m.PollWait(time.Duration(timeoutMs)*time.Millisecond, time.Duration(maxWaitMs)*time.Millisecond)
+	rec, flags, err := m.Next(time.Duration(timeoutMs)*time.Millisecond, time.Duration(maxWaitMs)*time.Millisecond, int64(untilMs))
+	if outFlags != nil {
+		*outFlags = C.uint32_t(flags)
+	}
 	if err != nil {
 		return status(err, errOut)
 	}
@@ -146,6 +156,43 @@ func kafkars_manager_poll(h C.kafkars_handle, timeoutMs C.int32_t, maxWaitMs C.i
 	defer rec.Release()
 	cdata.ExportArrowRecordBatch(rec, (*cdata.CArrowArray)(unsafe.Pointer(outArray)), nil)
 	*outRows = C.int64_t(rec.NumRows())
+	return C.KAFKARS_OK
+}
+
+//export kafkars_manager_is_live
+func kafkars_manager_is_live(h C.kafkars_handle, out *C.int32_t, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	m, err := lookup(h)
+	if err != nil {
+		return status(err, errOut)
+	}
+	live, err := m.IsLive()
+	if err != nil {
+		return status(err, errOut)
+	}
+	*out = 0
+	if live {
+		*out = 1
+	}
+	return C.KAFKARS_OK
+}
+
+//export kafkars_manager_stream
+func kafkars_manager_stream(h C.kafkars_handle, untilMs C.int64_t, idleMs C.int32_t, out *C.struct_ArrowArrayStream, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	if out == nil {
+		return status(&core.Error{Kind: core.KindConfig, Msg: "out must not be NULL"}, errOut)
+	}
+	if untilMs < C.KAFKARS_UNTIL_LIVE {
+		return status(&core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("until_ms must be KAFKARS_UNTIL_LIVE or >= 0, got %d", int64(untilMs))}, errOut)
+	}
+	m, err := lookup(h)
+	if err != nil {
+		return status(err, errOut)
+	}
+	s := m.NewStream(int64(untilMs), time.Duration(idleMs)*time.Millisecond)
+	cdata.ExportRecordReader(s, (*cdata.CArrowArrayStream)(unsafe.Pointer(out)))
+	s.Release() // the export holds its own reference
 	return C.KAFKARS_OK
 }
 
@@ -215,7 +262,7 @@ func kafkars_manager_close(h C.kafkars_handle, errOut **C.char) (rc C.int32_t) {
 func kafkars_schema(which C.int32_t, out *C.struct_ArrowSchema, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
 	if out == nil {
-		return status(&core.Error{Kind: core.KindConfig, Msg: "kafkars: out must not be NULL"}, errOut)
+		return status(&core.Error{Kind: core.KindConfig, Msg: "out must not be NULL"}, errOut)
 	}
 	switch which {
 	case C.KAFKARS_SCHEMA_MESSAGE:
@@ -225,7 +272,7 @@ func kafkars_schema(which C.int32_t, out *C.struct_ArrowSchema, errOut **C.char)
 	case C.KAFKARS_SCHEMA_PARTITION_STATE:
 		cdata.ExportArrowSchema(core.PartitionStateSchema, (*cdata.CArrowSchema)(unsafe.Pointer(out)))
 	default:
-		return status(&core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("kafkars: unknown schema %d", int32(which))}, errOut)
+		return status(&core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("unknown schema %d", int32(which))}, errOut)
 	}
 	return C.KAFKARS_OK
 }
@@ -234,7 +281,7 @@ func kafkars_schema(which C.int32_t, out *C.struct_ArrowSchema, errOut **C.char)
 func kafkars_validate(spec *C.char, n C.size_t, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
 	if spec == nil {
-		return status(&core.Error{Kind: core.KindConfig, Msg: "kafkars: spec must not be NULL"}, errOut)
+		return status(&core.Error{Kind: core.KindConfig, Msg: "spec must not be NULL"}, errOut)
 	}
 	opts, err := decodeSpec(C.GoBytes(unsafe.Pointer(spec), C.int(n)))
 	if err != nil {

@@ -64,4 +64,4 @@ func KindOf(err error) Kind {
 }
 
 // ErrClosed is returned by every method of a closed Manager.
-var ErrClosed = &Error{Kind: KindClosed, Msg: "kafkars: the ConsumerManager is closed; create a new one"}
+var ErrClosed = &Error{Kind: KindClosed, Msg: "the ConsumerManager is closed; create a new one"}

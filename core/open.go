@@ -33,9 +33,9 @@ func Open(o Options) (*Manager, error) {
 			if ce.Property != "" && !strings.Contains(msg, ce.Property) {
 				msg = fmt.Sprintf("config property %q: %s", ce.Property, msg)
 			}
-			return nil, &Error{Kind: KindConfig, Msg: "kafkars: invalid config: " + msg}
+			return nil, &Error{Kind: KindConfig, Msg: "invalid config: " + msg}
 		}
-		return nil, &Error{Kind: KindInternal, Msg: "kafkars: " + err.Error()}
+		return nil, &Error{Kind: KindInternal, Msg: "" + err.Error()}
 	}
 	m, err := openWith(r, kc, now)
 	if err != nil {
@@ -61,19 +61,19 @@ func openWith(r *resolved, kc *rdk.Consumer, now time.Time) (*Manager, error) {
 	kafkaErr := func(what string, err error) error {
 		var ke *rdk.KafkaError
 		if !errors.As(err, &ke) {
-			return &Error{Kind: KindInternal, Msg: fmt.Sprintf("kafkars: %s: %v", what, err)}
+			return &Error{Kind: KindInternal, Msg: fmt.Sprintf("%s: %v", what, err)}
 		}
 		logs := lastLine(kc.RecentLogs())
 		switch ke.Code {
 		case rdk.ErrTimedOut, rdk.ErrTransport, rdk.ErrAllBrokersDown, rdk.ErrResolve:
-			msg := fmt.Sprintf("kafkars: cannot reach Kafka at bootstrap.servers=%q within startup_timeout_ms=%d (%s: %s)",
+			msg := fmt.Sprintf("cannot reach Kafka at bootstrap.servers=%q within startup_timeout_ms=%d (%s: %s)",
 				servers, r.startup.Milliseconds(), what, rdk.ErrName(ke.Code))
 			if logs != "" {
 				msg += "; librdkafka says: " + logs
 			}
 			return &Error{Kind: KindBrokerUnavailable, Code: ke.Code, Msg: msg}
 		}
-		msg := fmt.Sprintf("kafkars: %s failed: %s", what, ke.Error())
+		msg := fmt.Sprintf("%s failed: %s", what, ke.Error())
 		if logs != "" {
 			msg += "; librdkafka says: " + logs
 		}
@@ -88,12 +88,12 @@ func openWith(r *resolved, kc *rdk.Consumer, now time.Time) (*Manager, error) {
 			var ke *rdk.KafkaError
 			if errors.As(err, &ke) && (ke.Code == rdk.ErrUnknownTopicOrP || ke.Code == rdk.ErrUnknownTopic) {
 				return nil, &Error{Kind: KindTopicNotFound, Code: ke.Code,
-					Msg: fmt.Sprintf("kafkars: topic %q does not exist on %s", t.Name, servers)}
+					Msg: fmt.Sprintf("topic %q does not exist on %s", t.Name, servers)}
 			}
 			return nil, kafkaErr(fmt.Sprintf("metadata for topic %q", t.Name), err)
 		}
 		if n == 0 {
-			return nil, &Error{Kind: KindTopicNotFound, Msg: fmt.Sprintf("kafkars: topic %q has no partitions on %s", t.Name, servers)}
+			return nil, &Error{Kind: KindTopicNotFound, Msg: fmt.Sprintf("topic %q has no partitions on %s", t.Name, servers)}
 		}
 		for p := 0; p < n; p++ {
 			parts = append(parts, PartitionInfo{Topic: t.Name, TopicRank: int32(rank), Partition: int32(p)})
@@ -101,7 +101,7 @@ func openWith(r *resolved, kc *rdk.Consumer, now time.Time) (*Manager, error) {
 		}
 	}
 	if err := kc.SetPartitions(tps); err != nil {
-		return nil, &Error{Kind: KindInternal, Msg: "kafkars: " + err.Error()}
+		return nil, &Error{Kind: KindInternal, Msg: "" + err.Error()}
 	}
 	kc.SetWantHeaders(r.IncludeHeaders)
 

@@ -23,6 +23,7 @@ from kafkars._errors import (
 from kafkars._lib import debug_counters as _debug_counters
 from kafkars._lib import librdkafka_version, version as _version
 from kafkars._manager import ConsumerManager, validate_source_topic
+from kafkars._replay import read_topics
 from kafkars._topics import SourceTopic
 from kafkars.schema import (
     MESSAGE_SCHEMA,
@@ -51,5 +52,6 @@ __all__ = [
     "get_message_schema",
     "get_partition_state_schema",
     "librdkafka_version",
+    "read_topics",
     "validate_source_topic",
 ]

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from kafkars._errors import ClosedError, ConfigError
 from kafkars._lib import check, ffi, lib, take_string
+from kafkars._replay import ReplayMixin
 from kafkars._topics import SourceTopic, TimeLike, as_source_topic, check_topic_types, to_epoch_ms
 
 #: Longest single wait inside the native library. Python runs signal
@@ -76,7 +77,7 @@ def _build_spec(
     return spec, tl
 
 
-class ConsumerManager:
+class ConsumerManager(ReplayMixin):
     """Replays Kafka topics in event-timestamp order, then tails them live.
 
     ``poll()`` returns ``pyarrow.RecordBatch``es with :data:`MESSAGE_SCHEMA`
@@ -179,7 +180,7 @@ class ConsumerManager:
         while True:
             remaining = max(0, int(round((deadline - time.monotonic()) * 1000)))
             remaining = min(remaining, _MAX_INT32)
-            check(lib.kafkars_manager_poll(h, remaining, min(remaining, _SLICE_MS), arr, rows, err), err)
+            check(lib.kafkars_manager_poll(h, remaining, min(remaining, _SLICE_MS), lib.KAFKARS_UNTIL_NONE, arr, rows, ffi.NULL, err), err)
             if rows[0] > 0:
                 return pa.RecordBatch._import_from_c(int(ffi.cast("uintptr_t", arr)), self._schema)
             if remaining <= _SLICE_MS:

@@ -1,0 +1,203 @@
+package core
+
+// bounded.go: bounded reads on top of Poll. "Until T" returns the records
+// before T in replay order and stops at the first record at or after T; the
+// batch holding that record is cut (zero-copy) and the rest is kept for the
+// next poll, so nothing is lost. It also stops once the frontier has passed
+// T (nothing before T can still come), or once the manager is live and the
+// wall clock is past T (so a future T means "tail live until T").
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// UntilLive is the until value for "until the replay is live".
+const UntilLive int64 = -1
+
+// UntilNone disables the until check (plain poll).
+const UntilNone int64 = -2
+
+// PollFlags report conditions after a poll.
+type PollFlags uint32
+
+const (
+	// FlagLive: the manager is live (SPEC G3) after this call.
+	FlagLive PollFlags = 1
+	// FlagUntilReached: no record before the given until will come from
+	// further calls with the same until.
+	FlagUntilReached PollFlags = 2
+)
+
+// Next polls like PollWait and applies until (UntilNone, UntilLive or epoch
+// ms). Rows at or after until are kept for the next call.
+func (e *Manager) Next(timeout, maxWait time.Duration, until int64) (arrow.RecordBatch, PollFlags, error) {
+	e.pendMu.Lock()
+	rec := e.pending
+	e.pending = nil
+	e.pendMu.Unlock()
+	if rec == nil {
+		var err error
+		rec, err = e.PollWait(timeout, maxWait)
+		if err != nil {
+			return nil, e.flags(until, false), err
+		}
+	}
+	cut := false
+	if until >= 0 && rec != nil {
+		ts := rec.Column(5).(*array.Timestamp).Values()
+		idx := len(ts)
+		for i, t := range ts {
+			if int64(t) >= until {
+				idx = i
+				break
+			}
+		}
+		if idx < len(ts) {
+			cut = true
+			rest := rec.NewSlice(int64(idx), int64(len(ts)))
+			e.pendMu.Lock()
+			e.pending = rest
+			e.pendMu.Unlock()
+			if idx == 0 {
+				rec.Release()
+				rec = nil
+			} else {
+				head := rec.NewSlice(0, int64(idx))
+				rec.Release()
+				rec = head
+			}
+		}
+	}
+	return rec, e.flags(until, cut), nil
+}
+
+func (e *Manager) flags(until int64, cut bool) PollFlags {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var f PollFlags
+	live := e.liveLocked() // false while a cut remainder is pending
+	e.pendMu.Lock()
+	pendingRows := e.pending != nil
+	e.pendMu.Unlock()
+	if live {
+		f |= FlagLive
+	}
+	switch {
+	case until == UntilLive:
+		if f&FlagLive != 0 {
+			f |= FlagUntilReached
+		}
+	case until >= 0:
+		if cut {
+			f |= FlagUntilReached
+		} else if wm, ok := e.m.Watermark(); ok && wm >= until && e.m.Releasable() == 0 && e.ready == nil && !pendingRows {
+			f |= FlagUntilReached
+		} else if live && time.Now().UnixMilli() >= until && e.m.Releasable() == 0 && e.ready == nil {
+			f |= FlagUntilReached
+		}
+	}
+	return f
+}
+
+// releasePending drops a kept remainder (on Close).
+func (e *Manager) releasePending() {
+	e.pendMu.Lock()
+	if e.pending != nil {
+		e.pending.Release()
+		e.pending = nil
+	}
+	e.pendMu.Unlock()
+}
+
+// Stream is an array.RecordReader over a manager, ending when until is
+// reached (UntilLive or epoch ms). Each Next waits at most idle for a batch;
+// past it the stream ends with an error rather than blocking for ever.
+// It is what the C ABI exports as an ArrowArrayStream.
+type Stream struct {
+	m     *Manager
+	until int64
+	idle  time.Duration
+
+	mu   sync.Mutex
+	refs int64
+	cur  arrow.RecordBatch
+	err  error
+	done bool
+}
+
+// NewStream returns a reader over m. idle <= 0 means one hour.
+func (e *Manager) NewStream(until int64, idle time.Duration) *Stream {
+	if idle <= 0 {
+		idle = time.Hour
+	}
+	return &Stream{m: e, until: until, idle: idle, refs: 1}
+}
+
+func (s *Stream) Retain() { s.mu.Lock(); s.refs++; s.mu.Unlock() }
+
+func (s *Stream) Release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refs--
+	if s.refs == 0 && s.cur != nil {
+		s.cur.Release()
+		s.cur = nil
+	}
+}
+
+func (s *Stream) Schema() *arrow.Schema { return s.m.Schema() }
+
+// Next waits for the next non-empty batch before until.
+func (s *Stream) Next() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur != nil {
+		s.cur.Release()
+		s.cur = nil
+	}
+	if s.done || s.err != nil {
+		return false
+	}
+	deadline := time.Now().Add(s.idle)
+	for {
+		remaining := time.Until(deadline)
+		if remaining < 0 {
+			remaining = 0
+		}
+		rec, flags, err := s.m.Next(remaining, remaining, s.until)
+		if err != nil {
+			s.err = err
+			return false
+		}
+		if rec != nil && rec.NumRows() > 0 {
+			s.cur = rec
+			if flags&FlagUntilReached != 0 {
+				s.done = true // deliver this batch; the next call ends the stream
+			}
+			return true
+		}
+		if rec != nil {
+			rec.Release()
+		}
+		if flags&FlagUntilReached != 0 {
+			s.done = true
+			return false
+		}
+		if remaining == 0 {
+			s.err = &Error{Kind: KindKafka, Msg: fmt.Sprintf("no record for %s while reading the stream (the until condition was not reached); is the broker reachable?", s.idle)}
+			return false
+		}
+	}
+}
+
+func (s *Stream) RecordBatch() arrow.RecordBatch { return s.cur }
+
+// Record is RecordBatch (arrow-go's deprecated name).
+func (s *Stream) Record() arrow.RecordBatch { return s.cur }
+
+func (s *Stream) Err() error { return s.err }
