@@ -1,0 +1,7 @@
+"""python -m kafkars: the kafkars command line."""
+
+import sys
+
+from kafkars.cli import main
+
+sys.exit(main())

@@ -1,0 +1,245 @@
+"""The ``kafkars`` command line: replay topics in order to a file, or show
+their partition state.
+
+    kafkars replay -b localhost:9092 -t trades -t quotes:relative_time:1h -o day.parquet
+    kafkars replay -b localhost:9092 -t trades --until 2026-11-23T12:00:00Z -o - | duckdb ...
+    kafkars state  -b localhost:9092 -t trades
+
+Topics are NAME[:POLICY[:ARG]] with POLICY earliest (the default), latest,
+relative_time (ARG: a duration such as 90s, 15m, 1h, 2d, or milliseconds)
+or absolute_time (ARG: ISO 8601 such as 2026-11-23T08:00:00Z, or epoch ms).
+
+Exit codes: 0 success, 1 a kafkars error (one line on stderr), 2 bad
+arguments, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import sys
+import time
+from typing import Any, Sequence
+
+import pyarrow as pa
+
+from kafkars._errors import ConfigError, KafkarsError
+from kafkars._lib import librdkafka_version, version
+from kafkars._manager import ConsumerManager
+from kafkars._topics import SourceTopic
+
+_DURATION = re.compile(r"^(\d+)(ms|s|m|h|d)?$")
+_UNITS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, None: 1}
+
+
+def parse_duration_ms(text: str) -> int:
+    m = _DURATION.match(text.strip())
+    if not m:
+        raise ConfigError(f"bad duration {text!r}: use milliseconds or a number with ms, s, m, h or d (e.g. 15m)")
+    return int(m.group(1)) * _UNITS[m.group(2)]
+
+
+def parse_time_ms(text: str) -> int:
+    """Epoch ms, 'now', or ISO 8601 (a naive time is UTC)."""
+    text = text.strip()
+    if text == "now":
+        return int(time.time() * 1000)
+    if text.isdigit():
+        return int(text)
+    try:
+        t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"bad time {text!r}: use ISO 8601 (2026-11-23T08:00:00Z), epoch milliseconds or 'now'") from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.timezone.utc)
+    return int(t.timestamp() * 1000)
+
+
+def parse_topic(spec: str) -> SourceTopic:
+    """NAME[:POLICY[:ARG]] -> SourceTopic (Kafka topic names have no ':')."""
+    parts = spec.split(":", 2)
+    name = parts[0]
+    if not name:
+        raise ConfigError(f"bad topic {spec!r}: empty name")
+    policy = parts[1] if len(parts) > 1 else "earliest"
+    arg = parts[2] if len(parts) > 2 else None
+    aliases = {"relative": "relative_time", "absolute": "absolute_time"}
+    policy = aliases.get(policy, policy)
+    if policy in ("earliest", "latest"):
+        if arg is not None:
+            raise ConfigError(f"bad topic {spec!r}: policy {policy} takes no argument")
+        return SourceTopic(name, policy)
+    if arg is None:
+        raise ConfigError(f"bad topic {spec!r}: policy {policy} needs an argument, e.g. {name}:{policy}:1h")
+    if policy == "relative_time":
+        return SourceTopic.from_relative_time(name, parse_duration_ms(arg))
+    if policy == "absolute_time":
+        return SourceTopic.from_absolute_time(name, parse_time_ms(arg))
+    raise ConfigError(f"bad topic {spec!r}: unknown policy {policy!r} (earliest, latest, relative_time, absolute_time)")
+
+
+def parse_props(items: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for it in items:
+        k, sep, v = it.partition("=")
+        if not sep or not k:
+            raise ConfigError(f"bad -X {it!r}: expected property=value")
+        out[k] = v
+    return out
+
+
+_OUTPUT_SUFFIXES = (".parquet", ".arrow", ".feather", ".ipc", ".arrows")
+
+
+def check_output(path: str | None) -> None:
+    if path is not None and path != "-" and not path.endswith(_OUTPUT_SUFFIXES):
+        raise ConfigError(f"--output {path!r}: use a .parquet, .arrow (IPC file), .arrows (IPC stream) file or - (stdout)")
+
+
+class _Writer:
+    """Writes batches to Parquet, an Arrow IPC file, or an IPC stream on stdout."""
+
+    def __init__(self, path: str | None, schema: pa.Schema) -> None:
+        self.path = path
+        self.w: Any = None
+        if path is None:
+            return
+        if path == "-":
+            self.w = pa.ipc.new_stream(sys.stdout.buffer, schema)
+        elif path.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            self.w = pq.ParquetWriter(path, schema)
+        elif path.endswith((".arrow", ".feather", ".ipc")):
+            self.w = pa.ipc.new_file(path, schema)
+        elif path.endswith(".arrows"):
+            self.w = pa.ipc.new_stream(path, schema)
+        else:
+            raise ConfigError(f"--output {path!r}: use a .parquet, .arrow (IPC file), .arrows (IPC stream) file or - (stdout)")
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if self.w is not None:
+            self.w.write_batch(batch)
+
+    def close(self) -> None:
+        if self.w is not None:
+            self.w.close()
+
+
+def _config(args: argparse.Namespace) -> dict[str, str]:
+    cfg = parse_props(args.property or [])
+    cfg["bootstrap.servers"] = args.bootstrap_servers
+    return cfg
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    check_output(args.output)  # before connecting: fail fast
+    topics = [parse_topic(t) for t in args.topic]
+    until: Any = "live" if args.until == "live" else parse_time_ms(args.until)
+    progress = sys.stderr.isatty() and not args.no_progress and not args.quiet
+    t0 = time.monotonic()
+    rows = 0
+    lo = hi = None
+    with ConsumerManager(_config(args), topics, batch_size=args.batch_size, startup_timeout_ms=args.startup_timeout_ms) as m:
+        writer = _Writer(args.output, m.schema)
+        try:
+            for batch in m.iter_batches(until, progress=progress):
+                writer.write(batch)
+                rows += batch.num_rows
+                ts = batch.column("timestamp")
+                b_lo, b_hi = ts[0].value, ts[batch.num_rows - 1].value
+                lo = b_lo if lo is None else min(lo, b_lo)
+                hi = b_hi if hi is None else max(hi, b_hi)
+        finally:
+            writer.close()
+        parts = m.metrics()["partitions"]
+    el = time.monotonic() - t0
+    if not args.quiet:
+        rng = ""
+        if lo is not None and hi is not None:
+            f = lambda v: dt.datetime.fromtimestamp(v / 1000, dt.timezone.utc).isoformat(timespec="milliseconds")  # noqa: E731
+            rng = f", {f(lo)} .. {f(hi)}"
+        dest = f" -> {args.output}" if args.output and args.output != "-" else ""
+        print(
+            f"kafkars: replayed {rows:,} records from {len(topics)} topic(s), {parts} partition(s) in {el:.2f}s "
+            f"({rows / max(el, 1e-9):,.0f} rec/s){rng}{dest}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_state(args: argparse.Namespace) -> int:
+    topics = [parse_topic(t) for t in args.topic]
+    with ConsumerManager(_config(args), topics, startup_timeout_ms=args.startup_timeout_ms) as m:
+        if args.wait_ms:
+            deadline = time.monotonic() + args.wait_ms / 1000
+            while time.monotonic() < deadline and not m.is_live():
+                time.sleep(0.05)
+        st = m.partition_state().to_pylist()
+    if args.json:
+        for r in st:
+            ts = r["last_consumed_timestamp"]
+            r["last_consumed_timestamp"] = None if ts is None else ts.isoformat()
+        print(json.dumps(st, indent=1))
+        return 0
+    cols = [("topic", "topic"), ("partition", "part"), ("replay_start_offset", "start"), ("replay_end_offset", "end"),
+            ("consumed_offset", "consumed"), ("released_offset", "released"), ("held_messages", "held"),
+            ("is_paused", "paused"), ("is_live", "live")]
+    table = [[h for _, h in cols]] + [[str(r[c]) for c, _ in cols] for r in st]
+    widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
+    for row in table:
+        print("  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(row, widths))))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="kafkars", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--version", action="version", version=f"kafkars {version()} (librdkafka {librdkafka_version()})")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("-b", "--bootstrap-servers", required=True, help="broker list, e.g. localhost:9092")
+        p.add_argument("-t", "--topic", action="append", required=True, metavar="NAME[:POLICY[:ARG]]",
+                       help="a topic to read (repeat; the order gives ties their rank)")
+        p.add_argument("-X", "--property", action="append", metavar="KEY=VALUE", help="a librdkafka property (repeatable)")
+        p.add_argument("--startup-timeout-ms", type=int, default=15_000, help="fail if no broker answers within this (default 15000)")
+
+    r = sub.add_parser("replay", help="replay topics in timestamp order to a file or stdout")
+    common(r)
+    r.add_argument("--until", default="live", help="'live' (default), or a time: ISO 8601, epoch ms, 'now'")
+    r.add_argument("-o", "--output", help="out.parquet, out.arrow (IPC file), out.arrows (IPC stream) or - (IPC stream to stdout)")
+    r.add_argument("--batch-size", type=int, default=10_000)
+    r.add_argument("--no-progress", action="store_true", help="no progress bar (default: shown on a terminal)")
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary")
+    r.set_defaults(func=cmd_replay)
+
+    s = sub.add_parser("state", help="print the partition state (replay offsets per partition)")
+    common(s)
+    s.add_argument("--wait-ms", type=int, default=0, help="consume for up to this long (or until live) first")
+    s.add_argument("--json", action="store_true", help="JSON instead of a table")
+    s.set_defaults(func=cmd_state)
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("kafkars: interrupted", file=sys.stderr)
+        return 130
+    except KafkarsError as exc:
+        print(f"kafkars: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    except OSError as exc:
+        print(f"kafkars: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The kafkars command line (issue 6), run as a real subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from devtools.kafkatool import KafkaTool, Record
+
+pytestmark = pytest.mark.broker
+
+BASE = int(time.time() * 1000) - 86_400_000
+
+
+def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "kafkars", *args], capture_output=True, timeout=timeout)
+
+
+@pytest.fixture
+def two_topics(tool: KafkaTool, topic_name: str) -> tuple[str, str]:
+    a, b = topic_name + "-a", topic_name + "-b"
+    tool.create_topic(a, 2)
+    tool.create_topic(b, 1)
+    tool.produce([Record(a, key=b"a", value=f"a{i}".encode(), partition=i % 2, ts=BASE + 2 * i) for i in range(1000)]
+                 + [Record(b, key=b"b", value=f"b{i}".encode(), partition=0, ts=BASE + 2 * i + 1) for i in range(500)])
+    return a, b
+
+
+def test_replay_to_parquet_and_arrow(kafka, two_topics: tuple[str, str], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a, b = two_topics
+    out = tmp_path / "out.parquet"
+    r = run("replay", "-b", kafka.bootstrap, "-t", a, "-t", f"{b}:earliest", "-o", str(out))
+    assert r.returncode == 0, r.stderr.decode()
+    assert b"replayed 1,500 records from 2 topic(s), 3 partition(s)" in r.stderr
+    t = pq.read_table(out)
+    assert t.num_rows == 1500
+    ts = t.column("timestamp").to_pylist()
+    assert ts == sorted(ts)
+    out2 = tmp_path / "out.arrow"
+    r = run("replay", "-b", kafka.bootstrap, "-t", a, "--until", str(BASE + 200), "-o", str(out2), "-q")
+    assert r.returncode == 0 and r.stderr == b""
+    with pa.ipc.open_file(out2) as f:
+        assert f.read_all().num_rows == 100
+
+
+def test_replay_to_stdout(kafka, two_topics: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
+    a, _ = two_topics
+    r = run("replay", "-b", kafka.bootstrap, "-t", a, "-o", "-")
+    assert r.returncode == 0, r.stderr.decode()
+    assert pa.ipc.open_stream(r.stdout).read_all().num_rows == 1000
+
+
+def test_state(kafka, two_topics: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
+    a, b = two_topics
+    r = run("state", "-b", kafka.bootstrap, "-t", a, "-t", f"{b}:latest")
+    assert r.returncode == 0, r.stderr.decode()
+    lines = r.stdout.decode().splitlines()
+    assert lines[0].split()[:4] == ["topic", "part", "start", "end"]
+    assert len(lines) == 4
+    assert lines[3].split()[2:4] == ["500", "500"]  # latest: start = end
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["replay", "-b", "BOOT", "-t", "no-such-topic-xyz"], 1, b"topic \"no-such-topic-xyz\" does not exist"),
+        (["replay", "-b", "BOOT", "-t", "x:relative_time:soon"], 1, b"bad duration 'soon'"),
+        (["replay", "-b", "BOOT", "-t", "x", "-o", "out.csv"], 1, b"--output 'out.csv'"),
+        (["replay", "-b", "BOOT", "-t", "x", "-X", "no.such.prop=1"], 1, b"no.such.prop"),
+        (["replay", "-t", "x"], 2, b"required: -b/--bootstrap-servers"),
+        (["replay", "-b", "127.0.0.1:1", "-t", "x", "--startup-timeout-ms", "1000"], 1, b"cannot reach Kafka at bootstrap.servers=\"127.0.0.1:1\""),
+    ],
+)
+def test_errors(kafka, args: list[str], code: int, needle: bytes) -> None:  # type: ignore[no-untyped-def]
+    r = run(*[kafka.bootstrap if a == "BOOT" else a for a in args])
+    assert r.returncode == code, r.stderr.decode()
+    assert needle in r.stderr, r.stderr.decode()
+    if code == 1:
+        assert len(r.stderr.decode().strip().splitlines()) == 1, "errors are one line"
