@@ -35,7 +35,15 @@ func LiveManagers() int64 { return liveManagers.Load() }
 // scripted sources need not.
 type brokerProbe interface {
 	Partitions(topic string, timeout time.Duration) (int, error)
+	ExistingTopics(timeout time.Duration) (map[string]bool, error)
 }
+
+// stallCheckAfter: when partitions that are not caught up have made no
+// progress for this long, kafkars asks the cluster whether their topics
+// still exist. librdkafka itself reports a deleted topic only after
+// topic.metadata.propagation.max.ms (30 s by default), and until then a
+// replay would just stall.
+const stallCheckAfter = 2 * time.Second
 
 // Manager replays and tails a set of partitions in order. Methods are safe
 // for concurrent use.
@@ -71,6 +79,8 @@ type Manager struct {
 	createdAt   time.Time
 	liveAt      time.Time
 	releaseTime time.Duration
+	progressAt  time.Time // last record ingested or partition caught up
+	stallProbe  time.Time
 	peakHeld    int
 	peakBytes   int64
 	pauseEvents int64
@@ -102,6 +112,7 @@ func newManager(opts *resolved, parts []PartitionInfo, src source.Source) *Manag
 		done:      make(chan struct{}),
 		createdAt: time.Now(),
 	}
+	e.progressAt = e.createdAt
 	if p, ok := src.(brokerProbe); ok {
 		e.probe = p
 	}
@@ -169,7 +180,11 @@ func (e *Manager) run() {
 			e.mu.Unlock()
 			continue
 		}
+		caughtBefore := e.caughtUpCount()
 		events = e.m.Ingest(msgs, events[:0])
+		if hasRecord(msgs) {
+			e.progressAt = now
+		}
 		if len(msgs) > 0 && !e.brokerDown.IsZero() && hasRecord(msgs) {
 			e.brokerDown = time.Time{}
 		}
@@ -195,6 +210,11 @@ func (e *Manager) run() {
 			}
 		}
 		e.m.Recompute()
+		if e.caughtUpCount() != caughtBefore {
+			e.progressAt = now
+		}
+		stalled := e.probe != nil && e.fatal == nil && e.caughtUpCount() < len(e.parts) &&
+			now.Sub(e.progressAt) > stallCheckAfter && now.Sub(e.stallProbe) > stallCheckAfter
 		if h := e.m.Held(); h > e.peakHeld {
 			e.peakHeld = h
 		}
@@ -209,6 +229,9 @@ func (e *Manager) run() {
 		e.mu.Unlock()
 		if !e.brokerDown.IsZero() {
 			e.probeBroker(now)
+		}
+		if stalled {
+			e.checkTopicsExist(now)
 		}
 	}
 }
@@ -299,6 +322,39 @@ func (e *Manager) handleEventLocked(ev KafkaEvent, now time.Time) {
 	case rdk.ErrTransport, rdk.ErrAllBrokersDown, rdk.ErrResolve:
 		if e.brokerDown.IsZero() {
 			e.brokerDown = now
+		}
+	}
+}
+
+func (e *Manager) caughtUpCount() int {
+	n := 0
+	for i := range e.m.parts {
+		if e.m.parts[i].caughtUp {
+			n++
+		}
+	}
+	return n
+}
+
+// checkTopicsExist turns a topic deleted during the replay into
+// TopicNotFound. Only a successful metadata answer that lacks the topic
+// counts: an unreachable broker is not a deleted topic.
+func (e *Manager) checkTopicsExist(now time.Time) {
+	e.stallProbe = now
+	existing, err := e.probe.ExistingTopics(time.Second)
+	if err != nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := range e.m.parts {
+		p := &e.m.parts[i]
+		if !p.caughtUp && !existing[p.info.Topic] {
+			e.setFatalLocked(&Error{Kind: KindTopicNotFound, Msg: fmt.Sprintf(
+				"topic %q no longer exists on %s (deleted during the replay?); %s [%d] stopped at offset %d of %d",
+				p.info.Topic, e.opts.Config["bootstrap.servers"], p.info.Topic, p.info.Partition, p.lastOff, p.info.End)})
+			e.broadcastLocked()
+			return
 		}
 	}
 }

@@ -139,12 +139,19 @@ type Merger struct {
 	// lastReleased is the key of the last released record (for checks).
 	lastReleased frontier
 	unknown      int64 // records for partitions not ours (should be 0)
+	// maxBatchBytes caps the payload of one batch (at least one row).
+	maxBatchBytes int64
 }
+
+// MaxBatchBytes is the default cap on one batch's payload (keys, values and
+// headers): Arrow's binary columns use int32 offsets, and a batch of huge
+// records should not need gigabytes at once.
+const MaxBatchBytes = 256 << 20
 
 // NewMerger creates a merger for the given partitions; cutoff < 0 means no
 // cutoff. Partitions with Start >= End are caught up from the start.
 func NewMerger(parts []PartitionInfo, cutoff int64, headers bool) *Merger {
-	m := &Merger{parts: make([]partition, len(parts)), cutoff: math.MaxInt64, headers: headers}
+	m := &Merger{parts: make([]partition, len(parts)), cutoff: math.MaxInt64, headers: headers, maxBatchBytes: MaxBatchBytes}
 	if cutoff >= 0 {
 		m.cutoff = cutoff
 	}
@@ -323,6 +330,7 @@ func (m *Merger) selectRows(max int) {
 		}
 	}
 	h.init()
+	var bytes int64
 	for len(m.seq) < max && len(h.items) > 0 {
 		top := h.items[0]
 		pi := top.p
@@ -338,6 +346,13 @@ func (m *Merger) selectRows(max int) {
 			nextEff, nextP = r.eff, r.p
 		}
 		for {
+			c, j := p.q.at(m.curs[pi])
+			r := &c.recs[j]
+			sz := int64(max32(r.kLen, 0)) + int64(max32(r.vLen, 0)) + int64(r.hLen)
+			if bytes+sz > m.maxBatchBytes && len(m.seq) > 0 {
+				return // a batch's columns must stay far below 2 GiB (int32 offsets)
+			}
+			bytes += sz
 			m.seq = append(m.seq, pi)
 			m.take[pi]++
 			if m.take[pi] >= p.rel || len(m.seq) >= max {
@@ -345,7 +360,7 @@ func (m *Merger) selectRows(max int) {
 				break
 			}
 			m.curs[pi] = p.q.next(m.curs[pi])
-			c, j := p.q.at(m.curs[pi])
+			c, j = p.q.at(m.curs[pi])
 			eff := c.recs[j].eff
 			if eff > nextEff || (eff == nextEff && pi > nextP) {
 				h.items[0].eff = eff

@@ -430,3 +430,41 @@ func TestBackpressureSkew(t *testing.T) {
 	got, m := simulate(t, rng, s, budget)
 	checkReplay(t, s, got, m)
 }
+
+func TestBatchByteCap(t *testing.T) {
+	parts := []PartitionInfo{{Topic: "a", Partition: 0, Start: 0, End: 100}, {Topic: "a", Partition: 1, Start: 0, End: 100}}
+	m := NewMerger(parts, -1, false)
+	m.maxBatchBytes = 2500
+	big := make([]byte, 1000)
+	var msgs []source.Msg
+	for i := 0; i < 100; i++ {
+		msgs = append(msgs, source.Msg{Kind: source.Record, Partition: int32(i % 2), Offset: int64(i / 2), Timestamp: int64(i), Value: big})
+	}
+	m.Ingest(msgs, nil)
+	m.MarkPosition(0, 100)
+	m.MarkPosition(1, 100)
+	m.Recompute()
+	b := newBatchBuilder(memory.NewGoAllocator(), parts, false)
+	total := 0
+	for m.Releasable() > 0 {
+		n := m.Release(10_000, b)
+		b.finish().Release()
+		if n != 2 && m.Releasable() > 0 {
+			t.Fatalf("batch of %d rows of 1000 bytes under a 2500-byte cap", n)
+		}
+		total += n
+	}
+	if total != 100 {
+		t.Fatalf("released %d", total)
+	}
+	// a single record larger than the cap still goes out, alone
+	m2 := NewMerger(parts[:1], -1, false)
+	m2.maxBatchBytes = 10
+	m2.Ingest([]source.Msg{{Kind: source.Record, Partition: 0, Offset: 0, Timestamp: 1, Value: big}, {Kind: source.Record, Partition: 0, Offset: 1, Timestamp: 2, Value: big}}, nil)
+	m2.MarkPosition(0, 100)
+	m2.Recompute()
+	if n := m2.Release(10, b); n != 1 {
+		t.Fatalf("oversized record: batch of %d, want 1", n)
+	}
+	b.finish().Release()
+}

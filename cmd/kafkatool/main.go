@@ -383,12 +383,8 @@ func gen(args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, ok := extra["enable.idempotence"]; !ok {
-		extra["enable.idempotence"] = "false"
-	}
-	if _, ok := extra["acks"]; !ok {
-		extra["acks"] = "1"
-	}
+	// Idempotent (the producerConfig default): retries must not reorder a
+	// partition, or the generated timestamps would not be monotonic.
 	if _, ok := extra["linger.ms"]; !ok {
 		extra["linger.ms"] = "20"
 	}

@@ -175,6 +175,28 @@ func (k *Consumer) Partitions(topic string, timeout time.Duration) (int, error) 
 	return int(t.partition_cnt), nil
 }
 
+// ExistingTopics returns the names of all topics in the cluster (one
+// metadata request). It fails, rather than returning an empty set, when no
+// broker answers.
+func (k *Consumer) ExistingTopics(timeout time.Duration) (map[string]bool, error) {
+	var md *C.struct_rd_kafka_metadata
+	err := C.rd_kafka_metadata(k.c.rk, 1, nil, &md, C.int(timeout.Milliseconds()))
+	if err != C.RD_KAFKA_RESP_ERR_NO_ERROR {
+		return nil, &KafkaError{Code: int32(err), Op: "metadata", Msg: ErrString(int32(err))}
+	}
+	defer C.rd_kafka_metadata_destroy(md)
+	if md.broker_cnt == 0 {
+		return nil, &KafkaError{Code: ErrTransport, Op: "metadata", Msg: "no broker in metadata"}
+	}
+	out := map[string]bool{}
+	for _, t := range unsafe.Slice(md.topics, int(md.topic_cnt)) {
+		if t.err == C.RD_KAFKA_RESP_ERR_NO_ERROR {
+			out[C.GoString(t.topic)] = true
+		}
+	}
+	return out, nil
+}
+
 // SetPartitions declares the engine's partitions: parts[i] is partition
 // index i. Partitions of one topic must be contiguous and in partition
 // order starting at 0.

@@ -20,8 +20,8 @@ static void kr_error_cb(rd_kafka_t *rk, int err, const char *reason,
                 return;
         /* Called from the thread serving the consumer queue, which is the
          * engine goroutine inside kr_fetch: no lock needed. */
-        snprintf(c->last_error, sizeof(c->last_error), "%s: %s",
-                 rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+        /* the code travels separately (its name is added by Go) */
+        snprintf(c->last_error, sizeof(c->last_error), "%s", reason);
         c->last_error_code = err;
         if (err == RD_KAFKA_RESP_ERR__FATAL)
                 c->last_error_fatal = 1;

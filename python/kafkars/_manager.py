@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 import threading
 import time
 from typing import Any, Iterable, Mapping, Sequence
 
 import pyarrow as pa
 
-from kafkars._errors import ClosedError, ConfigError
+from kafkars._errors import ClosedError, ConfigError, error_for_status
 from kafkars._lib import check, ffi, lib, take_string
 from kafkars._replay import ReplayMixin
 from kafkars._topics import SourceTopic, TimeLike, as_source_topic, check_topic_types, to_epoch_ms
@@ -26,7 +27,72 @@ def _config_value(key: str, value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (str, int, float)):
         return str(value)
-    raise ConfigError(f"config property {key!r}: value must be a string, number or bool, got {type(value).__name__}")
+    raise ConfigError(
+        f"config property {key!r}: value must be a string, number or bool, got {type(value).__name__} {value!r}"
+    )
+
+
+#: librdkafka names the property but not the value in "Invalid value for
+#: configuration property" errors; the value is added unless the property
+#: may hold a secret.
+_PROPERTY_IN_MESSAGE = re.compile(r'configuration property "([^"]+)"')
+_SECRET_WORDS = ("password", "secret", "token", "jaas", "key", "credential", "sasl.oauthbearer.config")
+
+
+def _name_value(message: str, config: Mapping[str, str]) -> str:
+    m = _PROPERTY_IN_MESSAGE.search(message)
+    if m is None or m.group(1) not in config or "Invalid value" not in message:
+        return message
+    prop = m.group(1)
+    if any(w in prop.lower() for w in _SECRET_WORDS):
+        return message
+    value = config[prop]
+    if f'"{value}"' in message or repr(value) in message:
+        return message
+    return f"{message}: got {value!r}"
+
+
+def _create(raw: bytes, config: Mapping[str, str]) -> int:
+    """kafkars_manager_new, interruptible.
+
+    Creation blocks up to startup_timeout_ms (15 s by default) in the native
+    library, and Python runs its Ctrl-C handler only between calls. So the
+    call runs in a helper thread while this one waits in short slices: a
+    KeyboardInterrupt propagates at once, and a manager the helper creates
+    after the caller gave up is closed there.
+    """
+    lock = threading.Lock()
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        out = ffi.new("kafkars_handle*")
+        err = ffi.new("char**")
+        status = lib.kafkars_manager_new(raw, len(raw), out, err)
+        msg = take_string(err[0]) if status != 0 else ""
+        with lock:
+            if box.get("abandoned"):
+                if status == 0:
+                    lib.kafkars_manager_close(out[0], ffi.NULL)
+                return
+            box["result"] = (int(status), int(out[0]), msg)
+
+    t = threading.Thread(target=run, name="kafkars-create", daemon=True)
+    t.start()
+    try:
+        while t.is_alive():
+            t.join(_SLICE_MS / 1000.0)
+    except BaseException:
+        with lock:
+            result = box.get("result")
+            box["abandoned"] = True
+        if result is not None and result[0] == 0:
+            lib.kafkars_manager_close(result[1], ffi.NULL)
+        raise
+    status, handle, msg = box["result"]
+    if status != 0:
+        msg = msg or f"kafkars: error {status}"
+        raise error_for_status(status, _name_value(msg, config) if status == lib.KAFKARS_ERR_CONFIG else msg)
+    return handle
 
 
 def _build_spec(
@@ -49,8 +115,17 @@ def _build_spec(
         if not isinstance(k, str):
             raise ConfigError(f"config keys must be strings, got {k!r}")
         cfg[k] = _config_value(k, v)
-    if isinstance(topics, (str, bytes)) or not isinstance(topics, Iterable):
-        raise ConfigError("topics must be a list of SourceTopic, e.g. [SourceTopic.from_earliest('t')]")
+    if isinstance(topics, (str, bytes)):
+        name = topics.decode("utf-8", "replace") if isinstance(topics, bytes) else topics
+        raise ConfigError(
+            f"topics must be a list of SourceTopic, got the {type(topics).__name__} {topics!r}: "
+            f"write [SourceTopic.from_earliest({name!r})]"
+        )
+    if isinstance(topics, Mapping) or not isinstance(topics, Iterable):
+        raise ConfigError(
+            f"topics must be a list of SourceTopic, e.g. [SourceTopic.from_earliest('t')], "
+            f"got {type(topics).__name__} {topics!r}"
+        )
     tl = [as_source_topic(t, i) for i, t in enumerate(topics)]
     for i, t in enumerate(tl):
         check_topic_types(t, i)
@@ -142,11 +217,9 @@ class ConsumerManager(ReplayMixin):
         self._batch_size = batch_size
         self._include_headers = bool(include_headers)
         raw = json.dumps(spec).encode("utf-8")
-        out = ffi.new("kafkars_handle*")
-        err = ffi.new("char**")
-        check(lib.kafkars_manager_new(raw, len(raw), out, err), err)
-        self._handle = int(out[0])
+        self._handle = _create(raw, spec["config"])
         self._closed = False
+        err = ffi.new("char**")
         c_schema = ffi.new("struct ArrowSchema*")
         check(lib.kafkars_manager_schema(self._handle, c_schema, err), err)
         self._schema = pa.Schema._import_from_c(int(ffi.cast("uintptr_t", c_schema)))
@@ -250,6 +323,7 @@ class ConsumerManager(ReplayMixin):
         check(lib.kafkars_manager_close(h, err), err)
 
     def __enter__(self) -> "ConsumerManager":
+        self._live_handle()  # a closed manager cannot be re-entered
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -264,7 +338,8 @@ class ConsumerManager(ReplayMixin):
 
     def _live_handle(self) -> int:
         if self._closed:
-            raise ClosedError("kafkars: the ConsumerManager is closed; create a new one")
+            names = [t.name for t in self._topics] if hasattr(self, "_topics") else []
+            raise ClosedError(f"the ConsumerManager of topics {names} is closed; create a new one")
         return self._handle
 
     def __repr__(self) -> str:

@@ -63,16 +63,24 @@ class SourceTopic:
     @staticmethod
     def from_relative_time(name: str, time_ms: DurationLike) -> "SourceTopic":
         """Replay records from ``time_ms`` milliseconds (or a timedelta) before now."""
-        return SourceTopic(name=name, policy="relative_time", time_ms=to_ms(time_ms, f"topic {name!r}: relative time"))
+        ms = to_ms(time_ms, f"topic {name!r}: relative time")
+        if ms < 0:
+            given = f"{ms} ms" if isinstance(time_ms, int) else f"{ms} ms (a negative timedelta)"
+            raise ConfigError(f"topic {name!r}: relative time must be >= 0 ms before now, got {given}")
+        return SourceTopic(name=name, policy="relative_time", time_ms=ms)
 
     @staticmethod
     def from_absolute_time(name: str, time_ms: TimeLike) -> "SourceTopic":
         """Replay records with timestamp >= ``time_ms`` (epoch ms or a datetime;
         naive datetimes are taken as UTC). A time past the last record means
         nothing to replay."""
-        return SourceTopic(
-            name=name, policy="absolute_time", time_ms=to_epoch_ms(time_ms, f"topic {name!r}: absolute time")
-        )
+        ms = to_epoch_ms(time_ms, f"topic {name!r}: absolute time")
+        if ms < 0:
+            given = f"{time_ms.isoformat()} = {ms} ms" if isinstance(time_ms, _dt.datetime) else f"{ms}"
+            raise ConfigError(
+                f"topic {name!r}: absolute time must be >= 0 (epoch milliseconds, 1970 or later), got {given}"
+            )
+        return SourceTopic(name=name, policy="absolute_time", time_ms=ms)
 
     def to_spec(self) -> dict[str, Any]:
         return {"name": self.name, "policy": self.policy, "time_ms": self.time_ms}

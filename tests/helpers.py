@@ -1,0 +1,45 @@
+"""Checks shared by the broker tests: SPEC G1 and G2 from the output alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from devtools.kafkatool import Record
+
+
+def check_order(table: pa.Table, ranks: dict[str, int]) -> None:
+    """G1: rows sorted by (order timestamp, topic rank, partition, offset),
+    where a late record takes its predecessor's timestamp (SPEC §4)."""
+    rows = table.select(["topic", "partition", "offset", "timestamp"]).to_pylist()
+    by_part: dict[tuple[str, int], list[tuple[int, int]]] = {}
+    for r in rows:
+        by_part.setdefault((r["topic"], r["partition"]), []).append((r["offset"], _ms(r["timestamp"])))
+    eff: dict[tuple[str, int, int], int] = {}
+    for (t, p), recs in by_part.items():
+        recs.sort()
+        last = None
+        for off, ts in recs:
+            last = ts if last is None or ts > last else last
+            eff[(t, p, off)] = last
+    keys = [(eff[(r["topic"], r["partition"], r["offset"])], ranks[r["topic"]], r["partition"], r["offset"]) for r in rows]
+    for i in range(1, len(keys)):
+        assert keys[i - 1] < keys[i], f"G1 violated at row {i}: {keys[i - 1]} then {keys[i]}"
+
+
+def _ms(ts: Any) -> int:
+    return int(round(ts.timestamp() * 1000))
+
+
+def check_exactly_once(table: pa.Table, produced: list[Record]) -> None:
+    """G2: every produced (topic, partition, key, value, ts) exactly once."""
+    got = sorted(
+        (r["topic"], r["partition"], r["key"], r["value"], _ms(r["timestamp"]))
+        for r in table.select(["topic", "partition", "key", "value", "timestamp"]).to_pylist()
+    )
+    want = sorted((r.topic, r.partition, r.key, r.value, r.ts) for r in produced)
+    assert len(got) == len(want), f"G2: got {len(got)} rows, produced {len(want)}"
+    assert got == want
+    offsets = table.select(["topic", "partition", "offset"]).to_pylist()
+    assert len({(o["topic"], o["partition"], o["offset"]) for o in offsets}) == len(offsets), "G2: duplicate offsets"
