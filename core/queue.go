@@ -14,7 +14,7 @@ const (
 	// recordOverhead is what one held record costs beyond its payload
 	// (column entries); it is counted in the byte budget.
 	recordOverhead = 64
-	maxPooled      = 256 // chunks kept for reuse across all partitions
+	maxPooled      = 32 // chunks kept for reuse across all partitions (~40 MB at most)
 )
 
 // rec is one held record's metadata; its bytes are in chunk.data.

@@ -32,13 +32,18 @@ def _ms(ts: Any) -> int:
     return int(round(ts.timestamp() * 1000))
 
 
+def _b(v: bytes | None) -> tuple[int, bytes]:
+    """Sortable, and keeps null (None) distinct from empty (b"")."""
+    return (0, b"") if v is None else (1, v)
+
+
 def check_exactly_once(table: pa.Table, produced: list[Record]) -> None:
     """G2: every produced (topic, partition, key, value, ts) exactly once."""
     got = sorted(
-        (r["topic"], r["partition"], r["key"], r["value"], _ms(r["timestamp"]))
+        (r["topic"], r["partition"], _b(r["key"]), _b(r["value"]), _ms(r["timestamp"]))
         for r in table.select(["topic", "partition", "key", "value", "timestamp"]).to_pylist()
     )
-    want = sorted((r.topic, r.partition, r.key, r.value, r.ts) for r in produced)
+    want = sorted((r.topic, r.partition, _b(r.key), _b(r.value), r.ts) for r in produced)
     assert len(got) == len(want), f"G2: got {len(got)} rows, produced {len(want)}"
     assert got == want
     offsets = table.select(["topic", "partition", "offset"]).to_pylist()
