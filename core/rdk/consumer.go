@@ -72,6 +72,25 @@ type Prop struct {
 	User       bool
 }
 
+// CheckProps applies props to a fresh librdkafka configuration and discards
+// it: the same validation New does, without creating a client (fuzzed).
+func CheckProps(props []Prop) error {
+	conf := C.rd_kafka_conf_new()
+	defer C.rd_kafka_conf_destroy(conf)
+	errbuf := (*C.char)(C.malloc(512))
+	defer C.free(unsafe.Pointer(errbuf))
+	for _, p := range props {
+		ck, cv := C.CString(p.Key), C.CString(p.Value)
+		res := C.rd_kafka_conf_set(conf, ck, cv, errbuf, 512)
+		C.free(unsafe.Pointer(ck))
+		C.free(unsafe.Pointer(cv))
+		if res != C.RD_KAFKA_CONF_OK {
+			return &ConfigError{Property: p.Key, Value: p.Value, Unknown: res == C.RD_KAFKA_CONF_UNKNOWN, Msg: C.GoString(errbuf)}
+		}
+	}
+	return nil
+}
+
 // ConfigError reports a property librdkafka rejected.
 type ConfigError struct {
 	Property string
