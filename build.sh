@@ -108,7 +108,7 @@ log "cffi module from capi/kafkars.h"
 # 5. tools (optional) ----------------------------------------------------------
 if [ "${1:-}" = tools ]; then
   mkdir -p "$out/bin"
-  for t in kafkatool; do
+  for t in kafkatool bench-batch bench-poll bench-floor bench-producer; do
     log "tool $t"
     go build -tags dynamic \
       -ldflags "-extldflags '-Wl,-rpath,$rk/lib -Wl,--enable-new-dtags'" \

@@ -17,7 +17,7 @@ go test -count=1 -tags dynamic ./capi/... ./cmd/...
 
 step "Python: pytest (real Kafka broker)"
 set +e
-"$PY" -m pytest -p no:cacheprovider --timeout=600 "$@"
+"$PY" -m pytest -p no:cacheprovider --timeout=900 tests bench/tests "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then

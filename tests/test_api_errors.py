@@ -14,7 +14,8 @@ import gc
 import socket
 import time
 import uuid
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -377,7 +378,7 @@ def test_close_from_another_thread_ends_a_blocked_poll(config: dict[str, str], t
     assert "returned" not in result
     exc = result["exc"]
     assert type(exc) is ClosedError, repr(exc)
-    assert "closed" in str(exc)
+    assert "closed" in str(exc) and topic in str(exc), str(exc)
     record_property("error_class", type(exc).__name__)
     record_property("error_message", str(exc))
     print(f"close() woke a blocked poll after {woke * 1000:.0f} ms")

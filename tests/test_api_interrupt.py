@@ -17,7 +17,8 @@ import sys
 import textwrap
 import time
 import uuid
-from typing import IO, Callable
+from collections.abc import Callable
+from typing import IO
 
 import pytest
 

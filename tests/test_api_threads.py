@@ -8,8 +8,8 @@ import ctypes
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -156,7 +156,7 @@ def test_two_managers_on_two_threads(
     """Each thread replays its own topic of 200k records; both progress at
     the same time and get every record."""
     def run(parallel: bool) -> tuple[list[Consumed], float]:
-        managers = [ConsumerManager(config, [SourceTopic.from_earliest(t)], batch_size=2000) for t in two_topics]
+        managers = [ConsumerManager(config, [SourceTopic.from_earliest(t)], batch_size=500) for t in two_topics]
         outs = [Consumed(), Consumed()]
         try:
             t0 = time.monotonic()

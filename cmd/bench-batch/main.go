@@ -13,7 +13,8 @@
 //	bench-batch -b HOST:PORT -t TOPIC [-X key=value ...] [-batch 10000]
 //
 // It prints one JSON object on stdout: records, bytes (keys + values),
-// first_ns/last_ns (CLOCK_MONOTONIC at the first and last record), the
+// open_ns/first_ns/last_ns (CLOCK_MONOTONIC before the consumer is created,
+// at the first and at the last record), the
 // CPU seconds this process used between them, its peak RSS (VmHWM) and
 // librdkafka's version.
 package main
@@ -116,6 +117,7 @@ func main() {
 func cstr(s string) *C.char { return C.CString(s) }
 
 func run(bootstrap, topic string, batch int, props gostat.KV) error {
+	openNs := int64(C.bb_now())
 	errbuf := (*C.char)(C.malloc(512))
 	defer C.free(unsafe.Pointer(errbuf))
 	conf := C.rd_kafka_conf_new()
@@ -212,6 +214,7 @@ func run(bootstrap, topic string, batch int, props gostat.KV) error {
 		"records":     int64(st.records),
 		"expected":    expected,
 		"bytes":       int64(st.bytes),
+		"open_ns":     openNs,
 		"first_ns":    int64(st.first_ns),
 		"last_ns":     int64(st.last_ns),
 		"cpu_window":  cpuLast - cpuFirst,

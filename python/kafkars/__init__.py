@@ -20,7 +20,7 @@ from kafkars._errors import (
     KafkarsError,
     TopicNotFoundError,
 )
-from kafkars._lib import debug_counters as _debug_counters
+from kafkars import _lib
 from kafkars._lib import librdkafka_version, version as _version
 from kafkars._manager import ConsumerManager, validate_source_topic
 from kafkars._replay import read_topics
@@ -34,6 +34,14 @@ from kafkars.schema import (
 )
 
 __version__: str = _version()
+
+
+def _debug_counters() -> dict[str, int]:
+    """Debug counters of the native library (tests, leak hunting): live
+    handles and managers, goroutines, and Arrow bytes and allocations held
+    by batches not yet released."""
+    return _lib.debug_counters()
+
 
 __all__ = [
     "BrokerUnavailableError",

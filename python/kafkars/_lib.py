@@ -14,7 +14,7 @@ from typing import Any
 from kafkars._errors import error_for_status
 
 try:
-    from kafkars._ffi import ffi
+    from kafkars._ffi import ffi as ffi  # re-exported to the other modules
 except ImportError as exc:  # pragma: no cover - a broken install
     raise ImportError(
         "kafkars: the generated cffi module kafkars/_ffi.py is missing; "
@@ -41,7 +41,8 @@ def take_string(ptr: Any) -> str:
     if ptr == ffi.NULL:
         return ""
     try:
-        return ffi.string(ptr).decode("utf-8", "replace")
+        text: str = ffi.string(ptr).decode("utf-8", "replace")
+        return text
     finally:
         lib.kafkars_free_string(ptr)
 
@@ -53,13 +54,14 @@ def check(status: int, err: Any) -> None:
 
 
 def version() -> str:
-    return ffi.string(lib.kafkars_version()).decode()
+    return str(ffi.string(lib.kafkars_version()).decode())
 
 
 def librdkafka_version() -> str:
-    return ffi.string(lib.kafkars_librdkafka_version()).decode()
+    return str(ffi.string(lib.kafkars_librdkafka_version()).decode())
 
 
 def debug_counters() -> dict[str, int]:
     """Live handles, managers, goroutines and Arrow bytes held by batches."""
-    return json.loads(take_string(lib.kafkars_debug_counters()))
+    counters: dict[str, int] = json.loads(take_string(lib.kafkars_debug_counters()))
+    return counters

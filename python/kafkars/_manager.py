@@ -92,7 +92,7 @@ def _create(raw: bytes, config: Mapping[str, str]) -> int:
     if status != 0:
         msg = msg or f"kafkars: error {status}"
         raise error_for_status(status, _name_value(msg, config) if status == lib.KAFKARS_ERR_CONFIG else msg)
-    return handle
+    return int(handle)
 
 
 def _build_spec(
@@ -253,7 +253,7 @@ class ConsumerManager(ReplayMixin):
         while True:
             remaining = max(0, int(round((deadline - time.monotonic()) * 1000)))
             remaining = min(remaining, _MAX_INT32)
-            check(lib.kafkars_manager_poll(h, remaining, min(remaining, _SLICE_MS), lib.KAFKARS_UNTIL_NONE, arr, rows, ffi.NULL, err), err)
+            self._check(lib.kafkars_manager_poll(h, remaining, min(remaining, _SLICE_MS), lib.KAFKARS_UNTIL_NONE, arr, rows, ffi.NULL, err), err)
             if rows[0] > 0:
                 return pa.RecordBatch._import_from_c(int(ffi.cast("uintptr_t", arr)), self._schema)
             if remaining <= _SLICE_MS:
@@ -267,13 +267,18 @@ class ConsumerManager(ReplayMixin):
         h = self._live_handle()
         out = ffi.new("char**")
         err = ffi.new("char**")
-        check(lib.kafkars_manager_metrics(h, out, err), err)
-        return json.loads(take_string(out[0]))
+        self._check(lib.kafkars_manager_metrics(h, out, err), err)
+        metrics: dict[str, Any] = json.loads(take_string(out[0]))
+        return metrics
 
     def is_live(self) -> bool:
         """True once every partition has caught up and every replay record
         was returned (SPEC G3)."""
-        return bool(self.metrics()["is_live"])
+        h = self._live_handle()
+        out = ffi.new("int32_t*")
+        err = ffi.new("char**")
+        self._check(lib.kafkars_manager_is_live(h, out, err), err)
+        return bool(out[0])
 
     def held_message_count(self) -> int:
         """Records held back for ordering."""
@@ -285,7 +290,8 @@ class ConsumerManager(ReplayMixin):
 
     def get_priming_watermark(self) -> int | None:
         """The frontier's timestamp (epoch ms) while replaying, else None."""
-        return self.metrics()["priming_watermark_ms"]
+        wm = self.metrics()["priming_watermark_ms"]
+        return None if wm is None else int(wm)
 
     def partition_state(self) -> pa.RecordBatch:
         """One row per partition (:data:`PARTITION_STATE_SCHEMA`)."""
@@ -293,7 +299,7 @@ class ConsumerManager(ReplayMixin):
         arr = ffi.new("struct ArrowArray*")
         sch = ffi.new("struct ArrowSchema*")
         err = ffi.new("char**")
-        check(lib.kafkars_manager_state(h, arr, sch, err), err)
+        self._check(lib.kafkars_manager_state(h, arr, sch, err), err)
         return pa.RecordBatch._import_from_c(int(ffi.cast("uintptr_t", arr)), int(ffi.cast("uintptr_t", sch)))
 
     @property
@@ -338,9 +344,20 @@ class ConsumerManager(ReplayMixin):
 
     def _live_handle(self) -> int:
         if self._closed:
-            names = [t.name for t in self._topics] if hasattr(self, "_topics") else []
-            raise ClosedError(f"the ConsumerManager of topics {names} is closed; create a new one")
+            raise self._closed_error()
         return self._handle
+
+    def _closed_error(self) -> ClosedError:
+        names = [t.name for t in self._topics] if hasattr(self, "_topics") else []
+        return ClosedError(f"the ConsumerManager of topics {names} is closed; create a new one")
+
+    def _check(self, status: int, err: Any) -> None:
+        """check(), naming this manager's topics when it was closed meanwhile
+        (by close() in another thread)."""
+        try:
+            check(status, err)
+        except ClosedError:
+            raise self._closed_error() from None
 
     def __repr__(self) -> str:
         names = [t.name for t in self._topics]
