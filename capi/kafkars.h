@@ -230,7 +230,9 @@ int32_t kafkars_schema(int32_t which, struct ArrowSchema *out, char **err);
 int32_t kafkars_validate(char *spec_json, size_t spec_len, char **err);
 
 /* Debug counters as JSON: live_handles, live_managers, goroutines,
- * arrow_live_bytes, arrow_live_allocations. Free with kafkars_free_string(). */
+ * arrow_live_bytes, arrow_live_allocations, go_heap_inuse_bytes,
+ * go_sys_bytes (reading the Go ones briefly stops the Go runtime: for
+ * debugging, not for a hot loop). Free with kafkars_free_string(). */
 char *kafkars_debug_counters(void);
 
 /* Free a string returned by this library. NULL is ignored. */

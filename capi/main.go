@@ -18,6 +18,7 @@ import "C"
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -292,7 +293,11 @@ func kafkars_validate(spec *C.char, n C.size_t, errOut **C.char) (rc C.int32_t) 
 
 //export kafkars_debug_counters
 func kafkars_debug_counters() *C.char {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms) // a short stop-the-world: debugging only
 	b, _ := json.Marshal(map[string]int64{
+		"go_heap_inuse_bytes":    int64(ms.HeapInuse),
+		"go_sys_bytes":           int64(ms.Sys),
 		"live_handles":           int64(liveHandles()),
 		"live_managers":          core.LiveManagers(),
 		"goroutines":             int64(core.Goroutines()),

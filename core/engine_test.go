@@ -97,6 +97,8 @@ func (f *fakeSource) Fetch(wait time.Duration, max int) ([]source.Msg, error) {
 	return f.take(max), nil
 }
 
+func (f *fakeSource) Done() {}
+
 func (f *fakeSource) Pause(parts []int32) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -11,14 +11,28 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kafkars/kafkars/core/rdk"
 )
 
+var mallocOnce sync.Once
+
+// tuneMalloc applies rdk.FixMmapThreshold once per process (see there).
+func tuneMalloc() {
+	mallocOnce.Do(func() {
+		if os.Getenv("MALLOC_MMAP_THRESHOLD_") != "" || os.Getenv("KAFKARS_MALLOPT") == "0" {
+			return
+		}
+		rdk.FixMmapThreshold(128 << 10)
+	})
+}
+
 // Open creates a Manager connected to Kafka. It fails within
 // startup_timeout_ms when no broker answers.
 func Open(o Options) (*Manager, error) {
+	tuneMalloc()
 	now := time.Now()
 	r, err := o.resolve(now)
 	if err != nil {

@@ -10,11 +10,13 @@ package core
 
 const (
 	chunkRecords = 4096
-	chunkBytes   = 1 << 20
+	// chunkBytes is a chunk's data buffer, allocated at its full size up
+	// front: growing it by append would waste up to half of it.
+	chunkBytes = 256 << 10
 	// recordOverhead is what one held record costs beyond its payload
 	// (column entries); it is counted in the byte budget.
 	recordOverhead = 64
-	maxPooled      = 32 // chunks kept for reuse across all partitions (~40 MB at most)
+	maxPooled      = 32 // chunks kept for reuse across all partitions (~16 MB)
 )
 
 // rec is one held record's metadata; its bytes are in chunk.data.
@@ -37,13 +39,15 @@ type chunk struct {
 }
 
 func newChunk() *chunk {
-	return &chunk{recs: make([]rec, 0, chunkRecords), data: make([]byte, 0, 64<<10)}
+	// recs grows on demand: 4096 slots of 56 bytes would be mostly empty
+	// for large records (a 256 KiB chunk holds 256 records of 1 KiB).
+	return &chunk{recs: make([]rec, 0, 256), data: make([]byte, 0, chunkBytes)}
 }
 
 func (c *chunk) reset() {
 	c.recs = c.recs[:0]
-	if cap(c.data) > 4*chunkBytes {
-		c.data = make([]byte, 0, 64<<10) // do not keep a huge record's buffer
+	if cap(c.data) > chunkBytes {
+		c.data = make([]byte, 0, chunkBytes) // do not keep a huge record's buffer
 	} else {
 		c.data = c.data[:0]
 	}

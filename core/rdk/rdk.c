@@ -5,6 +5,7 @@
 #include "rdk.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -338,4 +339,8 @@ void kr_destroy(kr_consumer *c) {
         free(c->hdr);
         pthread_mutex_destroy(&c->log_lock);
         free(c);
+}
+
+int kr_fix_mmap_threshold(int bytes) {
+        return mallopt(M_MMAP_THRESHOLD, bytes);
 }

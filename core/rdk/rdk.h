@@ -108,6 +108,9 @@ int32_t kr_take_error(kr_consumer *c, char *buf, size_t size, int32_t *fatal);
 /* Copy the recent log lines (oldest first, '\n'-separated) into buf. */
 size_t kr_recent_logs(kr_consumer *c, char *buf, size_t size);
 
+/* mallopt(M_MMAP_THRESHOLD, bytes): see rdk.FixMmapThreshold. */
+int kr_fix_mmap_threshold(int bytes);
+
 /* Close the consumer and free everything. */
 void kr_destroy(kr_consumer *c);
 

@@ -50,6 +50,10 @@ type Source interface {
 	// Wake, then returns what is there (possibly nothing). The returned
 	// slice and the memory it points to are valid until the next Fetch.
 	Fetch(wait time.Duration, max int) ([]Msg, error)
+	// Done says the engine is done with the last batch: the source may
+	// free it now rather than at the next Fetch (librdkafka's messages pin
+	// whole fetch buffers).
+	Done()
 	// Pause stops fetching the given partitions; Resume restarts them from
 	// the position after the last record Fetch returned for each.
 	Pause(parts []int32) error
