@@ -94,11 +94,18 @@ func openWith(r *resolved, kc *rdk.Consumer, now time.Time) (*Manager, error) {
 		return &Error{Kind: KindKafka, Code: ke.Code, Msg: msg}
 	}
 
+	names := make([]string, len(r.Topics))
+	for i, t := range r.Topics {
+		names[i] = t.Name
+	}
+	counts, topicErrs, err := kc.PartitionCounts(names, remaining())
+	if err != nil {
+		return nil, kafkaErr("metadata for topics "+strings.Join(names, ", "), err)
+	}
 	var parts []PartitionInfo
 	var tps []rdk.TopicPartition
 	for rank, t := range r.Topics {
-		n, err := kc.Partitions(t.Name, remaining())
-		if err != nil {
+		if err := topicErrs[t.Name]; err != nil {
 			var ke *rdk.KafkaError
 			if errors.As(err, &ke) && (ke.Code == rdk.ErrUnknownTopicOrP || ke.Code == rdk.ErrUnknownTopic) {
 				return nil, &Error{Kind: KindTopicNotFound, Code: ke.Code,
@@ -106,6 +113,7 @@ func openWith(r *resolved, kc *rdk.Consumer, now time.Time) (*Manager, error) {
 			}
 			return nil, kafkaErr(fmt.Sprintf("metadata for topic %q", t.Name), err)
 		}
+		n := counts[t.Name]
 		if n == 0 {
 			return nil, &Error{Kind: KindTopicNotFound, Msg: fmt.Sprintf("topic %q has no partitions on %s", t.Name, servers)}
 		}

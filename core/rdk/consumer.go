@@ -203,6 +203,43 @@ func (k *Consumer) Partitions(topic string, timeout time.Duration) (int, error) 
 	return int(t.partition_cnt), nil
 }
 
+// PartitionCounts asks the cluster, in one metadata request, how many
+// partitions each topic has. A missing topic gets a *KafkaError with
+// ErrUnknownTopicOrP in errs; err is for the request as a whole (no broker).
+func (k *Consumer) PartitionCounts(topics []string, timeout time.Duration) (counts map[string]int, errs map[string]error, err error) {
+	// Topic handles make the topics "locally known": one request covers them.
+	for _, t := range topics {
+		ct := C.CString(t)
+		rkt := C.rd_kafka_topic_new(k.c.rk, ct, nil)
+		C.free(unsafe.Pointer(ct))
+		if rkt == nil {
+			return nil, nil, &KafkaError{Code: int32(C.rd_kafka_last_error()), Op: "topic " + t, Msg: "cannot create topic handle"}
+		}
+		defer C.rd_kafka_topic_destroy(rkt)
+	}
+	var md *C.struct_rd_kafka_metadata
+	rc := C.rd_kafka_metadata(k.c.rk, 0, nil, &md, C.int(timeout.Milliseconds()))
+	if rc != C.RD_KAFKA_RESP_ERR_NO_ERROR {
+		return nil, nil, &KafkaError{Code: int32(rc), Op: "metadata", Msg: ErrString(int32(rc))}
+	}
+	defer C.rd_kafka_metadata_destroy(md)
+	counts, errs = map[string]int{}, map[string]error{}
+	for _, t := range unsafe.Slice(md.topics, int(md.topic_cnt)) {
+		name := C.GoString(t.topic)
+		if t.err != C.RD_KAFKA_RESP_ERR_NO_ERROR {
+			errs[name] = &KafkaError{Code: int32(t.err), Op: "metadata for topic " + name, Msg: ErrString(int32(t.err))}
+			continue
+		}
+		counts[name] = int(t.partition_cnt)
+	}
+	for _, t := range topics {
+		if _, ok := counts[t]; !ok && errs[t] == nil {
+			errs[t] = &KafkaError{Code: ErrUnknownTopicOrP, Op: "metadata for topic " + t, Msg: "topic not in metadata"}
+		}
+	}
+	return counts, errs, nil
+}
+
 // ExistingTopics returns the names of all topics in the cluster (one
 // metadata request). It fails, rather than returning an empty set, when no
 // broker answers.

@@ -223,12 +223,8 @@ class ConsumerManager(ReplayMixin):
         c_schema = ffi.new("struct ArrowSchema*")
         check(lib.kafkars_manager_schema(self._handle, c_schema, err), err)
         self._schema = pa.Schema._import_from_c(int(ffi.cast("uintptr_t", c_schema)))
-        self._empty = self._schema.empty_table().to_batches()
-        self._empty_batch = (
-            self._empty[0]
-            if self._empty
-            else pa.RecordBatch.from_arrays([pa.array([], f.type) for f in self._schema], schema=self._schema)
-        )
+        # not empty_table() or pa.array([]): they import pandas (a third of a second)
+        self._empty_batch = pa.RecordBatch.from_arrays([pa.nulls(0, f.type) for f in self._schema], schema=self._schema)
         self._partitions: int | None = None
 
     # -- polling ---------------------------------------------------------
