@@ -90,6 +90,15 @@ THROUGHPUT: list[Contender] = [
         available=_need(RUST_VENV / "bin" / "python", "bench/run.sh creates it"),
     ),
     Contender(
+        "rust-kafkars-100k", "kafkars 0.0.8 (Rust), batch_size=100000",
+        "the same with batch_size=100000: the Rust kafkars returns batches of about 30 rows with "
+        "batch_size=10000 after the first few and is several times faster with a larger one; shown "
+        "so that the comparison is against its best setting too",
+        lambda b, t, p: [rust_python(), str(CLIENTS / "kafkars_client.py"), "throughput",
+                         "-b", b, "-t", t, "--batch-size", "100000", *_x(p)],
+        available=_need(RUST_VENV / "bin" / "python", "bench/run.sh creates it"),
+    ),
+    Contender(
         "batch-ceiling", "ceiling: librdkafka batch API (Go/cgo)",
         "cmd/bench-batch: rd_kafka_consume_batch_queue, batches of 10 000, one cgo call per batch, "
         "discard; same librdkafka.so.1 as kafkars",
