@@ -40,7 +40,11 @@ func (e *Manager) Next(timeout, maxWait time.Duration, until int64) (arrow.Recor
 	rec := e.pending
 	e.pending = nil
 	e.pendMu.Unlock()
-	if rec == nil {
+	if rec != nil {
+		e.mu.Lock()
+		e.released += rec.NumRows() // delivered now
+		e.mu.Unlock()
+	} else {
 		var err error
 		rec, err = e.PollWait(timeout, maxWait)
 		if err != nil {
@@ -60,6 +64,9 @@ func (e *Manager) Next(timeout, maxWait time.Duration, until int64) (arrow.Recor
 		if idx < len(ts) {
 			cut = true
 			rest := rec.NewSlice(int64(idx), int64(len(ts)))
+			e.mu.Lock()
+			e.released -= rest.NumRows() // not delivered yet
+			e.mu.Unlock()
 			e.pendMu.Lock()
 			e.pending = rest
 			e.pendMu.Unlock()

@@ -68,6 +68,7 @@ type Manager struct {
 	mu          sync.Mutex
 	m           *Merger
 	ready       arrow.RecordBatch // pre-built full batch, or nil
+	readyPrev   []int64           // released offsets before ready was built
 	readyReplay bool              // ready may hold replay rows (built before live)
 	changed     chan struct{}     // closed and replaced on every change
 	lingerFrom  time.Time         // linger for the releasable rows counts from here
@@ -395,6 +396,14 @@ func (e *Manager) probeBroker(now time.Time) {
 // prebuildLocked builds the next full batch ahead of Poll.
 func (e *Manager) prebuildLocked() {
 	e.readyReplay = !e.m.Live()
+	// what the caller has received: the merger counts these rows as
+	// released as soon as they are in the batch
+	if len(e.readyPrev) != len(e.m.parts) {
+		e.readyPrev = make([]int64, len(e.m.parts))
+	}
+	for i := range e.m.parts {
+		e.readyPrev[i] = e.m.parts[i].released
+	}
 	e.ready = e.buildLocked(e.opts.BatchSize)
 }
 
@@ -417,8 +426,6 @@ func (e *Manager) buildLocked(n int) arrow.RecordBatch {
 		return nil
 	}
 	rec := e.builder.finish()
-	e.released += int64(rows)
-	e.batches++
 	e.releaseTime += time.Since(t0)
 	return rec
 }
@@ -459,7 +466,7 @@ func (e *Manager) PollWait(timeout, maxWait time.Duration) (arrow.RecordBatch, e
 				// the engine's next round)
 				e.prebuildLocked()
 			}
-			e.tookLocked(now)
+			e.tookLocked(now, r)
 			return r, nil
 		}
 		n := e.m.Releasable()
@@ -469,7 +476,7 @@ func (e *Manager) PollWait(timeout, maxWait time.Duration) (arrow.RecordBatch, e
 					n = e.opts.BatchSize
 				}
 				r := e.buildLocked(n)
-				e.tookLocked(now)
+				e.tookLocked(now, r)
 				return r, nil
 			}
 		}
@@ -516,7 +523,11 @@ func (e *Manager) PollWait(timeout, maxWait time.Duration) (arrow.RecordBatch, e
 
 // tookLocked runs after Poll took rows: the linger clock restarts for what
 // remains, and the engine may fetch again.
-func (e *Manager) tookLocked(now time.Time) {
+func (e *Manager) tookLocked(now time.Time, r arrow.RecordBatch) {
+	if r != nil {
+		e.released += r.NumRows()
+		e.batches++
+	}
 	e.lingerFrom = now
 	e.hadRel = e.m.Releasable() > 0 || e.ready != nil
 	if e.liveAt.IsZero() && e.liveLocked() {

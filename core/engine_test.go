@@ -387,3 +387,51 @@ func TestConcurrentPolls(t *testing.T) {
 		t.Fatalf("got %d rows, want %d", len(seen), want)
 	}
 }
+
+// TestReleasedCountsOnlyDelivered: a batch built ahead of poll is not
+// "released" until poll returns it (metrics and partition state).
+func TestReleasedCountsOnlyDelivered(t *testing.T) {
+	var s scripted
+	for p := 0; p < 3; p++ {
+		var recs []source.Msg
+		for i := 0; i < 1000; i++ {
+			recs = append(recs, source.Msg{Kind: source.Record, Partition: int32(p), Offset: int64(i), Timestamp: int64(i*3 + p), Value: []byte("v")})
+		}
+		s.parts = append(s.parts, PartitionInfo{Topic: "t0", Partition: int32(p), End: 1000})
+		s.records = append(s.records, recs)
+	}
+	m := newManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Earliest}}, BatchSize: ip(1000)}), s.parts, newFakeSource(1, s))
+	defer m.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		m.mu.Lock()
+		built := m.ready != nil
+		m.mu.Unlock()
+		if built {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no batch built ahead of poll")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	met, _ := m.Metrics()
+	rows, _ := m.StateRows()
+	if met.RecordsReleased != 0 || met.BatchesReleased != 0 {
+		t.Fatalf("before any poll: released %d records in %d batches", met.RecordsReleased, met.BatchesReleased)
+	}
+	for _, r := range rows {
+		if r.Released != -1 {
+			t.Fatalf("before any poll: partition %d released_offset %d", r.Partition, r.Released)
+		}
+	}
+	rec, err := m.Poll(time.Second)
+	if err != nil || rec == nil {
+		t.Fatal(rec, err)
+	}
+	defer rec.Release()
+	met, _ = m.Metrics()
+	if met.RecordsReleased != rec.NumRows() || met.BatchesReleased != 1 {
+		t.Fatalf("after one poll of %d rows: released %d in %d batches", rec.NumRows(), met.RecordsReleased, met.BatchesReleased)
+	}
+}

@@ -29,7 +29,46 @@ func (e *Manager) StateRows() ([]PartitionState, error) {
 	if e.closed {
 		return nil, ErrClosed
 	}
-	return e.m.stateRows(), nil
+	rows := e.m.stateRows()
+	// released_offset is what the caller has received: not the rows of the
+	// pre-built batch, nor a remainder kept back by an until bound.
+	if e.ready != nil && len(e.readyPrev) == len(rows) {
+		for i := range rows {
+			rows[i].Released = e.readyPrev[i]
+		}
+	}
+	e.pendMu.Lock()
+	if e.pending != nil {
+		pendingFirst(e.pending, e.parts, rows)
+	}
+	e.pendMu.Unlock()
+	return rows, nil
+}
+
+// pendingFirst lowers Released below the first row of each partition in a
+// batch not yet delivered.
+func pendingFirst(rec arrow.RecordBatch, parts []PartitionInfo, rows []PartitionState) {
+	idx := map[string]map[int32]int{}
+	for i, p := range parts {
+		if idx[p.Topic] == nil {
+			idx[p.Topic] = map[int32]int{}
+		}
+		idx[p.Topic][p.Partition] = i
+	}
+	topics := rec.Column(2).(*array.String)
+	partsCol := rec.Column(3).(*array.Int32)
+	offs := rec.Column(4).(*array.Int64)
+	seen := map[int]bool{}
+	for r := 0; r < int(rec.NumRows()); r++ {
+		i, ok := idx[topics.Value(r)][partsCol.Value(r)]
+		if !ok || seen[i] {
+			continue
+		}
+		seen[i] = true
+		if o := offs.Value(r) - 1; o < rows[i].Released {
+			rows[i].Released = o
+		}
+	}
 }
 
 func (m *Merger) stateRows() []PartitionState {
