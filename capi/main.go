@@ -303,6 +303,7 @@ func kafkars_debug_counters() *C.char {
 		"goroutines":             int64(core.Goroutines()),
 		"arrow_live_bytes":       cmem.Default.LiveBytes(),
 		"arrow_live_allocations": cmem.Default.LiveAllocations(),
+		"arrow_cached_bytes":     cmem.Default.CachedBytes(),
 	})
 	return C.CString(string(b))
 }

@@ -163,9 +163,24 @@ func (e *Manager) run() {
 		// (its prefetch is bounded too) until Poll takes something.
 		throttle := e.ready != nil && e.m.Releasable() >= e.opts.BatchSize
 		stopped := e.fatal != nil
+		// Live and lingering: rows are releasable and poll will return them
+		// at the linger deadline anyway, so waking for every record that
+		// arrives meanwhile only costs CPU (one wake-up per record at a few
+		// thousand records a second). Let librdkafka's queue collect them
+		// and fetch once at the deadline. Not during the replay, where data
+		// waits in the queue and every fetch counts; not with linger_ms=0.
+		// The engine wakes 1 ms before the deadline (then per record again),
+		// so that poll, waking at the deadline, finds everything ingested.
+		wait := idleWait
+		coalesce := false
+		if !throttle && !stopped && e.opts.linger > time.Millisecond && e.m.Live() && e.m.Releasable() > 0 && e.ready == nil {
+			if d := time.Until(e.lingerFrom.Add(e.opts.linger - time.Millisecond)); d > 0 {
+				wait, coalesce = d, true
+			}
+		}
 		e.mu.Unlock()
-		if throttle || stopped {
-			idle.Reset(idleWait)
+		if throttle || stopped || coalesce {
+			idle.Reset(wait)
 			select {
 			case <-e.stop:
 				return

@@ -25,7 +25,7 @@ func tuneMalloc() {
 		if os.Getenv("MALLOC_MMAP_THRESHOLD_") != "" || os.Getenv("KAFKARS_MALLOPT") == "0" {
 			return
 		}
-		rdk.FixMmapThreshold(128 << 10)
+		rdk.FixMmapThreshold(16 << 20)
 	})
 }
 

@@ -35,9 +35,10 @@ import (
 // threshold dynamically up to 32 MiB after a large block is freed; from
 // then on librdkafka's multi-megabyte fetch buffers come from malloc arenas
 // and their memory is not returned: a replay of 1 KiB records peaked at
-// 340-380 MB of RSS, 233 MB with the threshold fixed at 128 KiB (glibc's
-// initial value), at the same speed. It is process-wide, so kafkars calls
-// it once, unless the user set MALLOC_MMAP_THRESHOLD_ or KAFKARS_MALLOPT=0.
+// 340-380 MB of RSS, about 200 MB with the threshold fixed at 16 MiB (at
+// 128 KiB, page faults cost a third of the CPU). It is process-wide, so
+// kafkars calls it once, unless the user set MALLOC_MMAP_THRESHOLD_ or
+// KAFKARS_MALLOPT=0.
 func FixMmapThreshold(bytes int) bool { return C.kr_fix_mmap_threshold(C.int(bytes)) == 1 }
 
 // Version returns librdkafka's version string.
