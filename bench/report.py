@@ -440,6 +440,9 @@ def document(results: dict[str, Any], json_path: Path, png_path: Path, doc_path:
     lines += ["", "## Results", "", markdown(results), "",
               f"![msgs/s per contender and live latency]({rel(png_path)})", "",
               f"Raw numbers, every run: [`{os.path.relpath(json_path, REPO)}`]({rel(json_path)}).", ""]
+    notes = REPO / "bench" / "NOTES.md"
+    if notes.exists():  # the analysis, written by hand, kept across runs
+        lines += ["", notes.read_text().rstrip(), ""]
     return "\n".join(lines)
 
 

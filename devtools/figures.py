@@ -43,6 +43,38 @@ def frontier() -> None:
     fig.savefig(OUT / "frontier.png")
 
 
+def soak(csv: Path = OUT.parent / "data" / "soak-rss.csv") -> None:
+    """RSS and goroutines over the soak replay (tests/test_soak.py output)."""
+    import csv as _csv
+
+    rows = list(_csv.DictReader(csv.open()))
+    recs = [int(r["records"]) / 1e6 for r in rows]
+    rss = [int(r["rss_kb"]) / 1024 for r in rows]
+    gor = [int(r["goroutines"]) for r in rows]
+    fig, ax = plt.subplots(figsize=(8, 3), dpi=120)
+    ax.plot(recs, rss, marker="o", markersize=3, color="#264653", label="process RSS (MB)")
+    ax.set_xlabel("records replayed (millions)")
+    ax.set_ylabel("RSS (MB)")
+    ax.set_ylim(0, max(rss) * 1.3)
+    ax2 = ax.twinx()
+    ax2.step(recs, gor, where="post", color="#e76f51", label="goroutines")
+    ax2.set_ylim(0, max(gor) * 4)
+    ax2.set_ylabel("goroutines")
+    ax.set_title("soak: 20 million records, batch_size=1000, small buffers")
+    lines = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    ax.legend(lines, [line.get_label() for line in lines], loc="lower right", frameon=False, fontsize=8)
+    ax.spines[["top"]].set_visible(False)
+    fig.tight_layout()
+    fig.savefig(OUT / "soak-rss.png")
+
+
 if __name__ == "__main__":
-    frontier()
-    print(f"wrote {OUT / 'frontier.png'}")
+    import sys
+
+    what = sys.argv[1:] or ["frontier", "soak"]
+    if "frontier" in what:
+        frontier()
+        print(f"wrote {OUT / 'frontier.png'}")
+    if "soak" in what:
+        soak()
+        print(f"wrote {OUT / 'soak-rss.png'}")
