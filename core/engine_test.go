@@ -435,3 +435,168 @@ func TestReleasedCountsOnlyDelivered(t *testing.T) {
 		t.Fatalf("after one poll of %d rows: released %d in %d batches", rec.NumRows(), met.RecordsReleased, met.BatchesReleased)
 	}
 }
+
+// TestLiveLingerZero covers the live path with linger_ms=0, where a waiting
+// Poll fetches for itself (callerFetchLocked): rows arrive once each and in
+// order, a Poll returns soon after an arrival, the engine goes back to
+// consuming in the background when nobody polls, and Close ends a Poll
+// waiting inside a fetch.
+func TestLiveLingerZero(t *testing.T) {
+	parts := []PartitionInfo{{Topic: "t0", Partition: 0}, {Topic: "t0", Partition: 1}, {Topic: "t0", Partition: 2}}
+	newLive := func(t *testing.T) (*Manager, *fakeSource) {
+		src := newFakeSource(7, scripted{parts: parts, records: make([][]source.Msg, len(parts))})
+		m := newManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}, LingerMs: ip(0)}), parts, src)
+		deadline := time.Now().Add(5 * time.Second)
+		for live, _ := m.IsLive(); !live; live, _ = m.IsLive() {
+			if time.Now().After(deadline) {
+				t.Fatal("not live after 5 s with empty partitions")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		return m, src
+	}
+	const n = 3000
+	for _, pollers := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d poller(s): every row once, offsets in order", pollers), func(t *testing.T) {
+			m, src := newLive(t)
+			defer m.Close()
+			var mu sync.Mutex
+			seen := map[[2]int64]int{}
+			total := 0
+			var wg sync.WaitGroup
+			stop := make(chan struct{})
+			for g := 0; g < pollers; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					last := make([]int64, len(parts)) // live rows go out as they arrive: order within a partition
+					for i := range last {
+						last[i] = -1
+					}
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						rec, err := m.Poll(20 * time.Millisecond)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						if rec == nil {
+							continue
+						}
+						ps := rec.Column(3).(*array.Int32)
+						offs := rec.Column(4).(*array.Int64)
+						mu.Lock()
+						for i := 0; i < int(rec.NumRows()); i++ {
+							p, off := ps.Value(i), offs.Value(i)
+							if off <= last[p] {
+								t.Errorf("partition %d: offset %d after %d", p, off, last[p])
+							}
+							last[p] = off
+							seen[[2]int64{int64(ps.Value(i)), offs.Value(i)}]++
+							total++
+						}
+						mu.Unlock()
+						rec.Release()
+					}
+				}()
+			}
+			for i := 0; i < n; i++ {
+				src.push(int32(i%len(parts)), int64(i), []byte("v"))
+				if i%100 == 0 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				mu.Lock()
+				got := total
+				mu.Unlock()
+				if got >= n || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			close(stop)
+			wg.Wait()
+			if total != n || len(seen) != n {
+				t.Fatalf("got %d rows, %d distinct, want %d", total, len(seen), n)
+			}
+			if met, _ := m.Metrics(); met.FetchCallsByPoll == 0 {
+				t.Fatalf("no fetch by a poll (%d fetches): the linger_ms=0 path was not taken", met.FetchCalls)
+			}
+		})
+	}
+
+	t.Run("a poll returns soon after an arrival", func(t *testing.T) {
+		m, src := newLive(t)
+		defer m.Close()
+		for i := 0; i < 20; i++ {
+			go func() {
+				time.Sleep(30 * time.Millisecond)
+				src.push(0, int64(i), []byte("v"))
+			}()
+			t0 := time.Now()
+			rec, err := m.Poll(5 * time.Second)
+			if err != nil || rec == nil {
+				t.Fatalf("rec=%v err=%v", rec, err)
+			}
+			rec.Release()
+			if el := time.Since(t0); el > time.Second {
+				t.Fatalf("poll returned %v after it started, the row arrived after 30 ms", el)
+			}
+		}
+	})
+
+	t.Run("without polls the engine consumes in the background", func(t *testing.T) {
+		m, src := newLive(t)
+		defer m.Close()
+		if rec, _ := m.Poll(10 * time.Millisecond); rec != nil {
+			rec.Release()
+		}
+		time.Sleep(3 * callerGrace)
+		for i := 0; i < 10; i++ {
+			src.push(1, int64(i), []byte("v"))
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			met, err := m.Metrics()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if met.RecordsConsumed == 10 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("engine consumed %d of 10 records without polls", met.RecordsConsumed)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+
+	t.Run("close ends a poll waiting in a fetch", func(t *testing.T) {
+		m, _ := newLive(t)
+		errc := make(chan error, 1)
+		go func() {
+			_, err := m.Poll(30 * time.Second)
+			errc <- err
+		}()
+		time.Sleep(50 * time.Millisecond)
+		t0 := time.Now()
+		m.Close()
+		select {
+		case err := <-errc:
+			if err != nil && !errors.Is(err, ErrClosed) {
+				t.Fatalf("err = %v", err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("poll still blocked 2 s after close")
+		}
+		if el := time.Since(t0); el > time.Second {
+			t.Fatalf("close took %v", el)
+		}
+	})
+}

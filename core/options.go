@@ -56,6 +56,10 @@ const (
 	// idleWait is how long the engine sleeps in a fetch when no data
 	// arrives; it wakes at once on arrival (IO event) or on Close.
 	idleWait = 100 * time.Millisecond
+	// callerGrace: with linger_ms=0 and live, Poll fetches for itself
+	// (engine.go, callerFetchLocked); the engine resumes fetching in the
+	// background once no Poll has been in progress for this long.
+	callerGrace = 20 * time.Millisecond
 	// positionCheckEvery is how often partitions not yet caught up are
 	// checked against their consumer position (the G3 fallback when the
 	// last records before the end are control records and an EOF event

@@ -171,6 +171,7 @@ REQUIRED_METRICS: dict[str, type | tuple[type, ...]] = {
     "records_to_replay": int,
     "fetch_calls": int,
     "empty_polls": int,
+    "fetch_calls_by_poll": int,
     "build_seconds": (int, float),
     "error_count": int,
     "broker_down_for_ms": (int, type(None)),

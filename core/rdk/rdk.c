@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <malloc.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,8 +92,7 @@ kr_consumer *kr_new(rd_kafka_conf_t *conf, int batch_cap, int log_stderr,
         pthread_mutex_init(&c->log_lock, NULL);
         c->log_stderr = log_stderr;
         c->io_pipe[0] = c->io_pipe[1] = -1;
-        c->wake_pipe[0] = c->wake_pipe[1] = -1;
-        if (kr_pipe(c->io_pipe) || kr_pipe(c->wake_pipe)) {
+        if (kr_pipe(c->io_pipe)) {
                 snprintf(errstr, errstr_size, "pipe: %s", strerror(errno));
                 goto fail;
         }
@@ -125,10 +123,6 @@ fail:
         if (c->io_pipe[0] >= 0) {
                 close(c->io_pipe[0]);
                 close(c->io_pipe[1]);
-        }
-        if (c->wake_pipe[0] >= 0) {
-                close(c->wake_pipe[0]);
-                close(c->wake_pipe[1]);
         }
         free(c->rkm);
         free(c->msgs);
@@ -242,7 +236,7 @@ void kr_release(kr_consumer *c) {
         c->hdr_len = 0;
 }
 
-ssize_t kr_fetch(kr_consumer *c, int wait_ms, int max) {
+ssize_t kr_fetch(kr_consumer *c, int max) {
         kr_release(c);
         if (max <= 0 || (size_t)max > c->cap)
                 max = (int)c->cap;
@@ -251,15 +245,6 @@ ssize_t kr_fetch(kr_consumer *c, int wait_ms, int max) {
          * after this point writes again, so no wake-up is lost. */
         kr_drain(c->io_pipe[0]);
         ssize_t n = rd_kafka_consume_batch_queue(c->q, 0, c->rkm, (size_t)max);
-        if (n == 0 && wait_ms != 0) {
-                struct pollfd pfd[2] = {{c->io_pipe[0], POLLIN, 0},
-                                        {c->wake_pipe[0], POLLIN, 0}};
-                int r = poll(pfd, 2, wait_ms);
-                if (r > 0 && (pfd[1].revents & POLLIN))
-                        kr_drain(c->wake_pipe[0]);
-                kr_drain(c->io_pipe[0]);
-                n = rd_kafka_consume_batch_queue(c->q, 0, c->rkm, (size_t)max);
-        }
         if (n < 0)
                 n = 0;
         c->n = n;
@@ -301,7 +286,8 @@ ssize_t kr_fetch(kr_consumer *c, int wait_ms, int max) {
 }
 
 void kr_wake(kr_consumer *c) {
-        ssize_t r = write(c->wake_pipe[1], "w", 1);
+        /* the waiter watches the arrival pipe: a byte there wakes it */
+        ssize_t r = write(c->io_pipe[1], "w", 1);
         (void)r;
 }
 
@@ -332,8 +318,6 @@ void kr_destroy(kr_consumer *c) {
         free(c->topics);
         close(c->io_pipe[0]);
         close(c->io_pipe[1]);
-        close(c->wake_pipe[0]);
-        close(c->wake_pipe[1]);
         free(c->rkm);
         free(c->msgs);
         free(c->hdr);

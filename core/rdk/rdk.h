@@ -1,10 +1,13 @@
 /*
  * rdk.h: the C half of the Kafka adapter.
  *
- * Everything here runs inside one cgo call per batch: wait for data (on the
- * consumer queue's IO event pipe), take a batch with
- * rd_kafka_consume_batch_queue, and describe every message in a flat array
- * (kr_msg) that Go reads without further cgo calls. The rd_kafka_message_t
+ * Everything here runs inside one cgo call per batch: take a batch with
+ * rd_kafka_consume_batch_queue and describe every message in a flat array
+ * (kr_msg) that Go reads without further cgo calls. Waiting for data is not
+ * done here: Go waits for the consumer queue's IO event pipe in its own
+ * netpoller, because a goroutine blocked inside a cgo call keeps Go's sysmon
+ * thread polling every 20 us (measured: 13% of the client's CPU when
+ * tailing at 5 000 records/s). The rd_kafka_message_t
  * objects stay alive until the next kr_fetch (or kr_release) so that Go can
  * copy key and value bytes straight out of librdkafka's buffers.
  *
@@ -51,8 +54,9 @@ typedef struct kr_topic {
 typedef struct kr_consumer {
         rd_kafka_t *rk;
         rd_kafka_queue_t *q; /* consumer queue (main queue forwarded) */
-        int io_pipe[2];      /* librdkafka writes on queue empty->non-empty */
-        int wake_pipe[2];    /* kr_wake writes to interrupt a wait */
+        int io_pipe[2];      /* librdkafka writes on queue empty->non-empty;
+                                kr_wake writes too. Go waits on [0] in its
+                                netpoller (not in a blocking cgo call). */
 
         kr_topic *topics;
         int ntopics;
@@ -90,16 +94,15 @@ int kr_set_topics(kr_consumer *c, int ntopics);
 void kr_set_topic(kr_consumer *c, int i, const char *name, int32_t base,
                   int32_t nparts);
 
-/* Wait up to wait_ms (0: do not wait, <0: forever) for the queue to become
- * non-empty or for kr_wake, then take at most max messages. Messages of the
- * previous batch are destroyed first. Returns the number of descriptors in
- * c->msgs (0 on timeout or wake). */
-ssize_t kr_fetch(kr_consumer *c, int wait_ms, int max);
+/* Take at most max messages without waiting (the caller waits for io_pipe[0]
+ * to become readable). Messages of the previous batch are destroyed first.
+ * Returns the number of descriptors in c->msgs. */
+ssize_t kr_fetch(kr_consumer *c, int max);
 
 /* Destroy the messages of the current batch. */
 void kr_release(kr_consumer *c);
 
-/* Interrupt a kr_fetch wait (any thread). */
+/* Make io_pipe[0] readable, interrupting a wait on it (any thread). */
 void kr_wake(kr_consumer *c);
 
 /* Copy and clear the last error reported through the error callback. */
