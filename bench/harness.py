@@ -554,5 +554,8 @@ def main(argv: list[str] | None = None) -> None:
     write_docs = args.docs if args.docs is not None else plan.mode == "full"
     docs_path = REPO / "docs" / "benchmarks.md" if write_docs else out_dir / f"{run_id}.md"
     docs_path.write_text(report.document(results, json_path, png_path, docs_path))
-    log(f"results: {json_path.relative_to(REPO)}, chart: {png_path.relative_to(REPO)}, "
-        f"report: {docs_path.relative_to(REPO)} ({results['duration_s']:.0f} s in all)")
+    def rel(p: Path) -> str:  # --out may be outside the repository
+        return os.path.relpath(p, REPO) if p.is_relative_to(REPO) else str(p)
+
+    log(f"results: {rel(json_path)}, chart: {rel(png_path)}, "
+        f"report: {rel(docs_path)} ({results['duration_s']:.0f} s in all)")
