@@ -193,13 +193,9 @@ func (e *Manager) run() {
 				wait, coalesce = d, true
 			}
 		}
-		// A Poll fetches for itself (linger_ms=0, live): stay out of its way,
-		// but judge the events that need a metadata request (Poll must not
-		// block on one) and watch a broker outage.
-		callerMode := !throttle && !stopped && e.callerFetchesLocked()
-		down := !e.brokerDown.IsZero()
-		if callerMode {
-			wait = callerGrace
+		// Events a Poll's fetch left here: judging them takes a metadata
+		// request, which a Poll must not wait for.
+		if len(e.deferred) > 0 {
 			now := time.Now()
 			for len(e.deferred) > 0 {
 				ev := e.deferred[0]
@@ -209,6 +205,13 @@ func (e *Manager) run() {
 			if e.fatal != nil {
 				e.broadcastLocked()
 			}
+		}
+		// A Poll fetches for itself (linger_ms=0, live): stay out of its way
+		// but keep watching a broker outage.
+		callerMode := !throttle && !stopped && e.callerFetchesLocked()
+		down := !e.brokerDown.IsZero()
+		if callerMode {
+			wait = callerGrace
 		}
 		e.mu.Unlock()
 		if callerMode && down {

@@ -312,26 +312,7 @@ func TestPollSemantics(t *testing.T) {
 
 	t.Run("close wakes a blocked poll with ErrClosed", func(t *testing.T) {
 		m := newManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}}), one.parts, newFakeSource(1, one))
-		errc := make(chan error, 1)
-		go func() {
-			_, err := m.Poll(30 * time.Second)
-			errc <- err
-		}()
-		time.Sleep(50 * time.Millisecond)
-		t0 := time.Now()
-		m.Close()
-		m.Close() // idempotent
-		select {
-		case err := <-errc:
-			if !errors.Is(err, ErrClosed) {
-				t.Fatalf("err = %v, want ErrClosed", err)
-			}
-		case <-time.After(2 * time.Second):
-			t.Fatal("poll still blocked 2s after close")
-		}
-		if el := time.Since(t0); el > time.Second {
-			t.Fatalf("close took %v", el)
-		}
+		closeEndsBlockedPoll(t, m)
 		if _, err := m.Metrics(); !errors.Is(err, ErrClosed) {
 			t.Fatalf("metrics after close: %v", err)
 		}
@@ -579,24 +560,32 @@ func TestLiveLingerZero(t *testing.T) {
 
 	t.Run("close ends a poll waiting in a fetch", func(t *testing.T) {
 		m, _ := newLive(t)
-		errc := make(chan error, 1)
-		go func() {
-			_, err := m.Poll(30 * time.Second)
-			errc <- err
-		}()
-		time.Sleep(50 * time.Millisecond)
-		t0 := time.Now()
-		m.Close()
-		select {
-		case err := <-errc:
-			if err != nil && !errors.Is(err, ErrClosed) {
-				t.Fatalf("err = %v", err)
-			}
-		case <-time.After(2 * time.Second):
-			t.Fatal("poll still blocked 2 s after close")
-		}
-		if el := time.Since(t0); el > time.Second {
-			t.Fatalf("close took %v", el)
-		}
+		closeEndsBlockedPoll(t, m)
 	})
+}
+
+// closeEndsBlockedPoll closes m (twice: idempotent) while a Poll with a
+// long timeout waits, and checks the Poll returns ErrClosed promptly.
+func closeEndsBlockedPoll(t *testing.T, m *Manager) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := m.Poll(30 * time.Second)
+		errc <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	t0 := time.Now()
+	m.Close()
+	m.Close() // idempotent
+	select {
+	case err := <-errc:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("err = %v, want ErrClosed", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("poll still blocked 2s after close")
+	}
+	if el := time.Since(t0); el > time.Second {
+		t.Fatalf("close took %v", el)
+	}
 }

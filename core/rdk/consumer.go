@@ -90,6 +90,13 @@ type Prop struct {
 func CheckProps(props []Prop) error {
 	conf := C.rd_kafka_conf_new()
 	defer C.rd_kafka_conf_destroy(conf)
+	return setProps(conf, props)
+}
+
+// setProps applies props to conf in order; the first one librdkafka rejects
+// is a *ConfigError naming it (and saying so when it is a kafkars default,
+// not the user's).
+func setProps(conf *C.rd_kafka_conf_t, props []Prop) error {
 	errbuf := (*C.char)(C.malloc(512))
 	defer C.free(unsafe.Pointer(errbuf))
 	for _, p := range props {
@@ -98,7 +105,11 @@ func CheckProps(props []Prop) error {
 		C.free(unsafe.Pointer(ck))
 		C.free(unsafe.Pointer(cv))
 		if res != C.RD_KAFKA_CONF_OK {
-			return &ConfigError{Property: p.Key, Value: p.Value, Unknown: res == C.RD_KAFKA_CONF_UNKNOWN, Msg: C.GoString(errbuf)}
+			msg := C.GoString(errbuf)
+			if !p.User {
+				msg = fmt.Sprintf("kafkars default %s=%q rejected: %s", p.Key, p.Value, msg)
+			}
+			return &ConfigError{Property: p.Key, Value: p.Value, Unknown: res == C.RD_KAFKA_CONF_UNKNOWN, Msg: msg}
 		}
 	}
 	return nil
@@ -156,23 +167,12 @@ type Consumer struct {
 // are kept (RecentLogs) rather than printed, unless logStderr.
 func New(props []Prop, batchCap int, logStderr bool) (*Consumer, error) {
 	conf := C.rd_kafka_conf_new()
+	if err := setProps(conf, props); err != nil {
+		C.rd_kafka_conf_destroy(conf)
+		return nil, err
+	}
 	errbuf := (*C.char)(C.malloc(512))
 	defer C.free(unsafe.Pointer(errbuf))
-	for _, p := range props {
-		ck, cv := C.CString(p.Key), C.CString(p.Value)
-		res := C.rd_kafka_conf_set(conf, ck, cv, errbuf, 512)
-		C.free(unsafe.Pointer(ck))
-		C.free(unsafe.Pointer(cv))
-		if res != C.RD_KAFKA_CONF_OK {
-			C.rd_kafka_conf_destroy(conf)
-			msg := C.GoString(errbuf)
-			if !p.User {
-				msg = fmt.Sprintf("kafkars default %s=%q rejected: %s", p.Key, p.Value, msg)
-			}
-			return nil, &ConfigError{Property: p.Key, Value: p.Value,
-				Unknown: res == C.RD_KAFKA_CONF_UNKNOWN, Msg: msg}
-		}
-	}
 	if batchCap < 1 {
 		batchCap = 1
 	}
