@@ -108,11 +108,11 @@ log "cffi module from capi/kafkars.h"
 # 5. tools (optional) ----------------------------------------------------------
 if [ "${1:-}" = tools ]; then
   mkdir -p "$out/bin"
-  for t in kafkatool bench-batch bench-poll bench-floor bench-producer; do
-    log "tool $t"
+  for t in cmd/kafkatool bench/cmd/bench-batch bench/cmd/bench-poll bench/cmd/bench-floor bench/cmd/bench-producer; do
+    log "tool $(basename "$t")"
     go build -tags dynamic \
       -ldflags "-extldflags '-Wl,-rpath,$rk/lib -Wl,--enable-new-dtags'" \
-      -o "$out/bin/$t" "./cmd/$t"
+      -o "$out/bin/$(basename "$t")" "./$t"
   done
 fi
 log "done: $(ls "$pkg" | tr '\n' ' ')"

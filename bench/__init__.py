@@ -1,4 +1,4 @@
-"""The kafkars benchmark harness (issue 10): ``bash bench/run.sh [--quick]``.
+"""The kafkars benchmark harness: ``bash bench/run.sh [--quick]``.
 
 One command starts a local Kafka broker, produces the data sets once, runs
 every contender side by side on the same data (alternating, median of

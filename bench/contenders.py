@@ -4,7 +4,7 @@ Every contender is a separate child process that reads a whole topic from
 its beginning to its end (throughput) or tails it (latency). The harness
 adds ``-X key=value`` for the configuration under test: ``defaults`` gives
 only ``bootstrap.servers`` (what a user gets), ``tuned`` adds
-``fetch.queue.backoff.ms=0`` for everyone (FACTS: librdkafka >= 2.4 idles a
+``fetch.queue.backoff.ms=0`` for everyone (librdkafka >= 2.4 idles a
 fast consumer for 1 s per fetch otherwise).
 """
 

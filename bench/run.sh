@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The kafkars benchmark (issue 10), one command:
+# The kafkars benchmark, one command:
 #
 #   bash bench/run.sh            full run (~1 h on 2 cores; see docs/benchmarks.md)
 #   bash bench/run.sh --quick    small data, for development (a few minutes)

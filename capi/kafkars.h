@@ -14,7 +14,12 @@
  *           not NULL, *err receives a NUL-terminated message allocated by
  *           the library that names the culprit (property, topic, partition,
  *           broker address); free it with kafkars_free_string(). On success
- *           *err is left untouched.
+ *           *err is left untouched. err may always be NULL.
+ * Params:   each parameter below is marked [in] (read during the call
+ *           only), [out] (written by the library; the caller provides the
+ *           storage) or [in,out]. An [out] pointer must not be NULL unless
+ *           its description says "may be NULL": a NULL one is reported as
+ *           KAFKARS_ERR_CONFIG naming the parameter, never a crash.
  * Handles:  a manager is a kafkars_handle (never 0). Handles are not
  *           reused. After kafkars_manager_close() every call on the handle
  *           returns KAFKARS_ERR_CLOSED, except close itself (returns OK).
@@ -40,8 +45,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bumped on any incompatible change of this header. */
-#define KAFKARS_ABI_VERSION 1
+/* Bumped on any incompatible change of this header, of the spec JSON
+ * accepted by kafkars_manager_new() or of the JSON objects returned by
+ * kafkars_manager_metrics() and kafkars_debug_counters(). Within one ABI
+ * version those JSON objects only gain members: none is renamed, removed
+ * or changes type. (2: kafkars_debug_counters returns a status; metrics
+ * always carry last_error and fatal_error, null when empty.) */
+#define KAFKARS_ABI_VERSION 2
 
 /* Status codes. Stable: never renumbered. */
 #define KAFKARS_OK 0
@@ -69,7 +79,7 @@
 #define KAFKARS_UNTIL_LIVE -1 /* until the replay is live */
 
 /* Bits of kafkars_manager_poll()'s *out_flags. */
-#define KAFKARS_FLAG_LIVE 1          /* the manager is live (SPEC G3) */
+#define KAFKARS_FLAG_LIVE 1          /* the manager is live: every replay row was returned */
 #define KAFKARS_FLAG_UNTIL_REACHED 2 /* nothing before until_ms will come */
 
 typedef uint64_t kafkars_handle;
@@ -134,108 +144,142 @@ extern "C" {
 /* KAFKARS_ABI_VERSION the library was built with. */
 int32_t kafkars_abi_version(void);
 
-/* Library and librdkafka versions. Static strings: do not free. */
+/* Library and librdkafka versions: static strings owned by the library,
+ * valid for the life of the process; do not free. */
 char *kafkars_version(void);
 char *kafkars_librdkafka_version(void);
 
 /*
- * Create a manager and connect. spec_json (spec_len bytes of UTF-8 JSON,
- * no terminator needed) is an object:
- *   {"config": {"bootstrap.servers": "host:9092", ...},   librdkafka properties, string values
- *    "topics": [{"name": "t", "policy": "earliest"|"latest"|"relative_time"|"absolute_time",
- *                "time_ms": 0}, ...],                       rank = position in the list
- *    "cutoff_ms": null, "batch_size": 10000, "linger_ms": 5,
- *    "max_buffered_messages": 500000, "max_buffered_bytes": 67108864,
- *    "include_headers": false, "startup_timeout_ms": 15000,
- *    "broker_down_timeout_ms": 300000}
- * Omitted or null members take the defaults shown. Unknown members are an
- * error. Resolves partitions and replay offsets (SPEC §3), then starts
- * consuming in the background. Blocks at most startup_timeout_ms.
- * On success *out is the new handle.
+ * Create a manager and connect. Blocks at most startup_timeout_ms.
+ *
+ *   spec_json [in]  spec_len bytes of UTF-8 JSON, no terminator needed:
+ *     {"config": {"bootstrap.servers": "host:9092", ...},   librdkafka properties, string values
+ *      "topics": [{"name": "t", "policy": "earliest"|"latest"|"relative_time"|"absolute_time",
+ *                  "time_ms": 0}, ...],                       rank = position in the list
+ *      "cutoff_ms": null, "batch_size": 10000, "linger_ms": 5,
+ *      "max_buffered_messages": 500000, "max_buffered_bytes": 67108864,
+ *      "include_headers": false, "startup_timeout_ms": 15000,
+ *      "broker_down_timeout_ms": 300000}
+ *     Omitted or null members take the defaults shown; unknown members
+ *     are an error. time_ms is milliseconds before now for relative_time,
+ *     epoch milliseconds for absolute_time. Not NULL.
+ *   out [out]  the new handle on success; untouched on failure.
+ *
+ * Resolves partitions and replay offsets (docs/design.md, "Creation"),
+ * then starts consuming in the background.
  */
 int32_t kafkars_manager_new(char *spec_json, size_t spec_len,
                             kafkars_handle *out, char **err);
 
 /*
- * Next ordered batch (SPEC §8). timeout_ms (>= 0) is the poll's timeout:
- * the call returns as soon as batch_size rows are releasable; otherwise,
- * once a row is releasable, after at most linger_ms more; otherwise at
- * timeout_ms with zero rows (rows releasable by then are returned).
- * max_wait_ms (>= 0) bounds how long this one call blocks: past it the call
- * returns zero rows even though timeout_ms has not passed, so a caller can
- * wait in short slices (to handle signals) by calling again with the
- * remaining timeout, without shortening linger. Pass max_wait_ms >=
- * timeout_ms for a plain blocking call.
- * until_ms bounds a replay: KAFKARS_UNTIL_NONE, KAFKARS_UNTIL_LIVE, or an
- * epoch-ms time T: rows with timestamp >= T are not returned; the first
- * such row and those after it are kept and returned by the next call with
- * another until_ms. *out_flags (may be NULL) receives KAFKARS_FLAG_* bits;
- * KAFKARS_FLAG_UNTIL_REACHED says the bound is reached: for T, a row at or
- * after T was met, or the frontier passed T, or the manager is live and the
- * clock is past T; for KAFKARS_UNTIL_LIVE, the manager is live.
- * On KAFKARS_OK, *out_rows is the number of rows; when it is > 0,
- * *out_array holds a struct array whose children are the columns of the
- * schema from kafkars_manager_schema(), owned by the caller. When
- * *out_rows is 0, out_array is untouched. Rows buffered before an error
- * are returned before the error is reported.
+ * Next ordered batch (docs/design.md, "Batches").
+ *
+ *   h           [in]  a manager handle.
+ *   timeout_ms  [in]  >= 0: the poll's timeout. The call returns as soon as
+ *                     batch_size rows are releasable; otherwise, once a row
+ *                     is releasable, after at most linger_ms more; otherwise
+ *                     at timeout_ms with zero rows.
+ *   max_wait_ms [in]  >= 0: bounds how long this one call blocks. Past it
+ *                     the call returns zero rows although timeout_ms has not
+ *                     passed, so a caller can wait in short slices (to
+ *                     handle signals) by calling again with the remaining
+ *                     timeout, without shortening linger. Pass a value
+ *                     >= timeout_ms for a plain blocking call.
+ *   until_ms    [in]  KAFKARS_UNTIL_NONE, KAFKARS_UNTIL_LIVE, or an epoch-ms
+ *                     time T: rows with timestamp >= T are not returned; the
+ *                     first such row and those after it are kept and
+ *                     returned by the next call with another until_ms.
+ *   out_array   [out] a zero-initialised struct. When *out_rows > 0 it holds
+ *                     a struct array whose children are the columns of
+ *                     kafkars_manager_schema(); the caller owns it and calls
+ *                     its release. When *out_rows is 0 it is untouched.
+ *   out_rows    [out] the number of rows (0 on failure).
+ *   out_flags   [out] KAFKARS_FLAG_* bits; may be NULL. UNTIL_REACHED says
+ *                     the bound is reached: for T, a row at or after T was
+ *                     met, or the frontier passed T, or the manager is live
+ *                     and the clock is past T; for KAFKARS_UNTIL_LIVE, the
+ *                     manager is live.
+ *
+ * Rows buffered before an error are returned before the error is reported.
  */
 int32_t kafkars_manager_poll(kafkars_handle h, int32_t timeout_ms,
                              int32_t max_wait_ms, int64_t until_ms,
                              struct ArrowArray *out_array, int64_t *out_rows,
                              uint32_t *out_flags, char **err);
 
-/* *out = 1 if the manager is live (SPEC G3), else 0. */
+/*   h   [in]   a manager handle.
+ *   out [out]  1 if the manager is live (every partition caught up and every
+ *              replay row returned), else 0. */
 int32_t kafkars_manager_is_live(kafkars_handle h, int32_t *out, char **err);
 
 /*
  * Export the manager as an Arrow C stream (for DuckDB, polars, pyarrow)
  * that yields the non-empty batches of kafkars_manager_poll() with until_ms
- * (KAFKARS_UNTIL_LIVE or an epoch-ms time) and ends when the bound is
- * reached. A get_next that waits more than idle_timeout_ms (<= 0: one hour)
- * for a batch fails with an error instead of blocking for ever. The caller
- * owns *out (zero-initialised) and calls its release; the stream keeps the
- * manager alive only as long as the manager is not closed: after
- * kafkars_manager_close(), get_next fails with the closed error.
+ * and ends when the bound is reached.
+ *
+ *   h               [in]  a manager handle.
+ *   until_ms        [in]  KAFKARS_UNTIL_LIVE or an epoch-ms time.
+ *   idle_timeout_ms [in]  a get_next that waits longer than this for a batch
+ *                         fails with an error instead of blocking for ever
+ *                         (<= 0: one hour).
+ *   out             [out] a zero-initialised struct; the caller owns the
+ *                         stream and calls its release. The stream does not
+ *                         keep the manager open: after
+ *                         kafkars_manager_close(), get_next fails with the
+ *                         closed error.
  */
 int32_t kafkars_manager_stream(kafkars_handle h, int64_t until_ms,
                                int32_t idle_timeout_ms,
                                struct ArrowArrayStream *out, char **err);
 
-/* The schema of the manager's batches (with headers if requested). */
+/*   h   [in]   a manager handle.
+ *   out [out]  a zero-initialised struct: the schema of the manager's
+ *              batches (with headers if requested); owned by the caller. */
 int32_t kafkars_manager_schema(kafkars_handle h, struct ArrowSchema *out,
                                char **err);
 
-/* Partition state (SPEC §9): one row per partition, schema
- * KAFKARS_SCHEMA_PARTITION_STATE. Both structs are filled and owned by the
- * caller. */
+/* Partition state: one row per partition, schema
+ * KAFKARS_SCHEMA_PARTITION_STATE.
+ *   h          [in]   a manager handle.
+ *   out_array  [out]  zero-initialised; owned by the caller.
+ *   out_schema [out]  zero-initialised; owned by the caller. */
 int32_t kafkars_manager_state(kafkars_handle h, struct ArrowArray *out_array,
                               struct ArrowSchema *out_schema, char **err);
 
-/* Metrics as a JSON object (is_live, held_messages, paused_partitions,
- * priming_watermark_ms, ...; see docs/reference/c-api.md). *out_json is
- * allocated by the library: free it with kafkars_free_string(). */
+/* Metrics as a JSON object (members documented in docs/reference/c-api.md;
+ * versioned with KAFKARS_ABI_VERSION).
+ *   h        [in]   a manager handle.
+ *   out_json [out]  a NUL-terminated string allocated by the library: free
+ *                   it with kafkars_free_string(). */
 int32_t kafkars_manager_metrics(kafkars_handle h, char **out_json,
                                 char **err);
 
 /* Stop the manager and free its consumer and buffers. Idempotent: closing
- * a closed handle returns KAFKARS_OK. Batches already returned stay valid.
- * A poll blocked in another thread returns KAFKARS_ERR_CLOSED. */
+ * a closed (or unknown) handle returns KAFKARS_OK. Batches and streams
+ * already returned stay valid. A poll blocked in another thread returns
+ * KAFKARS_ERR_CLOSED.
+ *   h [in]  a manager handle. */
 int32_t kafkars_manager_close(kafkars_handle h, char **err);
 
-/* Fill *out with one of the KAFKARS_SCHEMA_* schemas (caller owns it). */
+/*   which [in]   one of KAFKARS_SCHEMA_*.
+ *   out   [out]  a zero-initialised struct; owned by the caller. */
 int32_t kafkars_schema(int32_t which, struct ArrowSchema *out, char **err);
 
-/* Check a spec without connecting: the same JSON as kafkars_manager_new,
- * in which "config" may be omitted. Reports the first problem. */
+/* Check a spec without connecting. Reports the first problem.
+ *   spec_json [in]  the same JSON as kafkars_manager_new, in which "config"
+ *                   may be omitted; spec_len bytes. Not NULL. */
 int32_t kafkars_validate(char *spec_json, size_t spec_len, char **err);
 
-/* Debug counters as JSON: live_handles, live_managers, goroutines,
- * arrow_live_bytes, arrow_live_allocations, go_heap_inuse_bytes,
- * go_sys_bytes (reading the Go ones briefly stops the Go runtime: for
- * debugging, not for a hot loop). Free with kafkars_free_string(). */
-char *kafkars_debug_counters(void);
+/* Debug counters as a JSON object: live_handles, live_managers,
+ * goroutines, arrow_live_bytes, arrow_live_allocations, arrow_cached_bytes,
+ * go_heap_inuse_bytes, go_sys_bytes (versioned with KAFKARS_ABI_VERSION).
+ * Reading the Go figures briefly stops the Go runtime: for debugging, not
+ * for a hot loop.
+ *   out_json [out]  allocated by the library: free with kafkars_free_string(). */
+int32_t kafkars_debug_counters(char **out_json, char **err);
 
-/* Free a string returned by this library. NULL is ignored. */
+/* Free a string returned by this library. NULL is ignored.
+ *   s [in]  the string; invalid afterwards. */
 void kafkars_free_string(char *s);
 
 #ifdef __cplusplus

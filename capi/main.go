@@ -6,6 +6,10 @@
 // exported function recovers panics into KAFKARS_ERR_INTERNAL; batches are
 // exported into caller-provided, zero-initialised structs and their buffers
 // are C memory released by the Arrow release callback.
+//
+// This is also the process wiring: settings that belong to the Go runtime
+// of the library as a whole (garbage collection) are made here, not in the
+// engine packages.
 package main
 
 /*
@@ -26,9 +30,17 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/cdata"
 	"github.com/kafkars/kafkars/core"
-	"github.com/kafkars/kafkars/core/cmem"
-	"github.com/kafkars/kafkars/core/rdk"
+	"github.com/kafkars/kafkars/core/kafka"
 )
+
+func init() {
+	// The Go heap of the library is almost all long-lived record chunks
+	// held for ordering; collecting at 50% growth instead of 100% keeps it
+	// near what is held, for little CPU (the engine allocates little:
+	// chunks are pooled). This is the library's own Go runtime: the host
+	// process is not affected.
+	debug.SetGCPercent(50)
+}
 
 // Version is the library version, set at build time by build.sh
 // (-ldflags -X main.Version=...).
@@ -73,6 +85,11 @@ func status(err error, errOut **C.char) C.int32_t {
 	return C.int32_t(core.KindOf(err))
 }
 
+// nullArg reports output (or required input) pointers that are NULL.
+func nullArg(what string, errOut **C.char) C.int32_t {
+	return status(&core.Error{Kind: core.KindConfig, Msg: what + " must not be NULL"}, errOut)
+}
+
 // guard recovers a panic into KAFKARS_ERR_INTERNAL. Use as
 // `defer guard(&rc, errOut)` with a named result.
 func guard(rc *C.int32_t, errOut **C.char) {
@@ -96,7 +113,7 @@ func kafkars_version() *C.char { return versionC }
 
 //export kafkars_librdkafka_version
 func kafkars_librdkafka_version() *C.char {
-	rdkOnce.Do(func() { rdkVersion = C.CString(rdk.Version()) })
+	rdkOnce.Do(func() { rdkVersion = C.CString(kafka.LibrdkafkaVersion()) })
 	return rdkVersion
 }
 
@@ -104,13 +121,13 @@ func kafkars_librdkafka_version() *C.char {
 func kafkars_manager_new(spec *C.char, n C.size_t, out *C.kafkars_handle, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
 	if spec == nil || out == nil {
-		return status(&core.Error{Kind: core.KindConfig, Msg: "spec and out must not be NULL"}, errOut)
+		return nullArg("spec and out", errOut)
 	}
-	opts, err := decodeSpec(C.GoBytes(unsafe.Pointer(spec), C.int(n)))
+	opts, err := core.DecodeOptions(C.GoBytes(unsafe.Pointer(spec), C.int(n)))
 	if err != nil {
 		return status(err, errOut)
 	}
-	m, err := core.Open(opts)
+	m, err := kafka.Open(opts)
 	if err != nil {
 		return status(err, errOut)
 	}
@@ -128,7 +145,7 @@ func kafkars_manager_poll(h C.kafkars_handle, timeoutMs C.int32_t, maxWaitMs C.i
 	outArray *C.struct_ArrowArray, outRows *C.int64_t, outFlags *C.uint32_t, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
 	if outArray == nil || outRows == nil {
-		return status(&core.Error{Kind: core.KindConfig, Msg: "out_array and out_rows must not be NULL"}, errOut)
+		return nullArg("out_array and out_rows", errOut)
 	}
 	*outRows = 0
 	if outFlags != nil {
@@ -163,6 +180,9 @@ func kafkars_manager_poll(h C.kafkars_handle, timeoutMs C.int32_t, maxWaitMs C.i
 //export kafkars_manager_is_live
 func kafkars_manager_is_live(h C.kafkars_handle, out *C.int32_t, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
+	if out == nil {
+		return nullArg("out", errOut)
+	}
 	m, err := lookup(h)
 	if err != nil {
 		return status(err, errOut)
@@ -182,7 +202,7 @@ func kafkars_manager_is_live(h C.kafkars_handle, out *C.int32_t, errOut **C.char
 func kafkars_manager_stream(h C.kafkars_handle, untilMs C.int64_t, idleMs C.int32_t, out *C.struct_ArrowArrayStream, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
 	if out == nil {
-		return status(&core.Error{Kind: core.KindConfig, Msg: "out must not be NULL"}, errOut)
+		return nullArg("out", errOut)
 	}
 	if untilMs < C.KAFKARS_UNTIL_LIVE {
 		return status(&core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("until_ms must be KAFKARS_UNTIL_LIVE or >= 0, got %d", int64(untilMs))}, errOut)
@@ -200,6 +220,9 @@ func kafkars_manager_stream(h C.kafkars_handle, untilMs C.int64_t, idleMs C.int3
 //export kafkars_manager_schema
 func kafkars_manager_schema(h C.kafkars_handle, out *C.struct_ArrowSchema, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
+	if out == nil {
+		return nullArg("out", errOut)
+	}
 	m, err := lookup(h)
 	if err != nil {
 		return status(err, errOut)
@@ -211,6 +234,9 @@ func kafkars_manager_schema(h C.kafkars_handle, out *C.struct_ArrowSchema, errOu
 //export kafkars_manager_state
 func kafkars_manager_state(h C.kafkars_handle, outArray *C.struct_ArrowArray, outSchema *C.struct_ArrowSchema, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
+	if outArray == nil || outSchema == nil {
+		return nullArg("out_array and out_schema", errOut)
+	}
 	m, err := lookup(h)
 	if err != nil {
 		return status(err, errOut)
@@ -227,6 +253,9 @@ func kafkars_manager_state(h C.kafkars_handle, outArray *C.struct_ArrowArray, ou
 //export kafkars_manager_metrics
 func kafkars_manager_metrics(h C.kafkars_handle, outJSON **C.char, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
+	if outJSON == nil {
+		return nullArg("out_json", errOut)
+	}
 	m, err := lookup(h)
 	if err != nil {
 		return status(err, errOut)
@@ -263,7 +292,7 @@ func kafkars_manager_close(h C.kafkars_handle, errOut **C.char) (rc C.int32_t) {
 func kafkars_schema(which C.int32_t, out *C.struct_ArrowSchema, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
 	if out == nil {
-		return status(&core.Error{Kind: core.KindConfig, Msg: "out must not be NULL"}, errOut)
+		return nullArg("out", errOut)
 	}
 	switch which {
 	case C.KAFKARS_SCHEMA_MESSAGE:
@@ -282,9 +311,9 @@ func kafkars_schema(which C.int32_t, out *C.struct_ArrowSchema, errOut **C.char)
 func kafkars_validate(spec *C.char, n C.size_t, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
 	if spec == nil {
-		return status(&core.Error{Kind: core.KindConfig, Msg: "spec must not be NULL"}, errOut)
+		return nullArg("spec", errOut)
 	}
-	opts, err := decodeSpec(C.GoBytes(unsafe.Pointer(spec), C.int(n)))
+	opts, err := core.DecodeOptions(C.GoBytes(unsafe.Pointer(spec), C.int(n)))
 	if err != nil {
 		return status(err, errOut)
 	}
@@ -292,20 +321,29 @@ func kafkars_validate(spec *C.char, n C.size_t, errOut **C.char) (rc C.int32_t) 
 }
 
 //export kafkars_debug_counters
-func kafkars_debug_counters() *C.char {
+func kafkars_debug_counters(outJSON **C.char, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	if outJSON == nil {
+		return nullArg("out_json", errOut)
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms) // a short stop-the-world: debugging only
-	b, _ := json.Marshal(map[string]int64{
+	live, allocs, cached := kafka.ArrowMemory()
+	b, err := json.Marshal(map[string]int64{
 		"go_heap_inuse_bytes":    int64(ms.HeapInuse),
 		"go_sys_bytes":           int64(ms.Sys),
 		"live_handles":           int64(liveHandles()),
 		"live_managers":          core.LiveManagers(),
 		"goroutines":             int64(core.Goroutines()),
-		"arrow_live_bytes":       cmem.Default.LiveBytes(),
-		"arrow_live_allocations": cmem.Default.LiveAllocations(),
-		"arrow_cached_bytes":     cmem.Default.CachedBytes(),
+		"arrow_live_bytes":       live,
+		"arrow_live_allocations": allocs,
+		"arrow_cached_bytes":     cached,
 	})
-	return C.CString(string(b))
+	if err != nil {
+		return status(err, errOut)
+	}
+	*outJSON = C.CString(string(b))
+	return C.KAFKARS_OK
 }
 
 //export kafkars_free_string

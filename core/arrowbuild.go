@@ -5,7 +5,7 @@ package core
 // The merger knows the exact row count and byte totals before the first
 // row is written, so every buffer is allocated once at its final size on
 // the C heap (cmem) and filled in place: no builder growth, no per-row
-// allocation, no Go memory reachable from the exported batch. FACTS: 17.5
+// allocation, no Go memory reachable from the exported batch. Measured: 17.5
 // ns/row with reserved builders and a C allocator against 218 ns appending
 // blindly; writing the buffers directly is cheaper still (see
 // BenchmarkReleaseBuild).

@@ -1,6 +1,6 @@
 package core
 
-// backpressure.go: SPEC §7 pause/resume decisions, pure.
+// backpressure.go: "Backpressure" pause/resume decisions, pure.
 //
 // Over budget (held records or bytes above the limit), every partition that
 // does not hold the frontier is paused: what they would deliver cannot be
@@ -12,7 +12,7 @@ package core
 // keeps partitions from flapping, which matters because a pause discards
 // librdkafka's prefetched records for that partition.
 
-// Budget is the held-record limit of SPEC §7.
+// Budget is the held-record limit (docs/design.md, "Backpressure").
 type Budget struct {
 	Messages int
 	Bytes    int64

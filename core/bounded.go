@@ -26,7 +26,7 @@ const UntilNone int64 = -2
 type PollFlags uint32
 
 const (
-	// FlagLive: the manager is live (SPEC G3) after this call.
+	// FlagLive: the manager is live after this call.
 	FlagLive PollFlags = 1
 	// FlagUntilReached: no record before the given until will come from
 	// further calls with the same until.
@@ -35,17 +35,17 @@ const (
 
 // Next polls like PollWait and applies until (UntilNone, UntilLive or epoch
 // ms). Rows at or after until are kept for the next call.
-func (e *Manager) Next(timeout, maxWait time.Duration, until int64) (arrow.RecordBatch, PollFlags, error) {
+func (e *Manager) Next(timeout, maxWait time.Duration, until int64) (rec arrow.RecordBatch, flags PollFlags, err error) {
+	defer e.catch("poll", &err)
 	e.pendMu.Lock()
-	rec := e.pending
+	rec = e.pending
 	e.pending = nil
 	e.pendMu.Unlock()
 	if rec != nil {
 		e.mu.Lock()
-		e.released += rec.NumRows() // delivered now
+		e.stats.released += rec.NumRows() // delivered now
 		e.mu.Unlock()
 	} else {
-		var err error
 		rec, err = e.PollWait(timeout, maxWait)
 		if err != nil {
 			return nil, e.flags(until, false), err
@@ -65,7 +65,7 @@ func (e *Manager) Next(timeout, maxWait time.Duration, until int64) (arrow.Recor
 			cut = true
 			rest := rec.NewSlice(int64(idx), int64(len(ts)))
 			e.mu.Lock()
-			e.released -= rest.NumRows() // not delivered yet
+			e.stats.released -= rest.NumRows() // not delivered yet
 			e.mu.Unlock()
 			e.pendMu.Lock()
 			e.pending = rest

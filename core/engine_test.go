@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/kafkars/kafkars/core/source"
 )
 
@@ -150,7 +151,7 @@ func (f *fakeSource) Close() error {
 	return nil
 }
 
-func testOpts(t *testing.T, o Options) *resolved {
+func testOpts(t *testing.T, o Options) *Settings {
 	t.Helper()
 	if o.Config == nil {
 		o.Config = map[string]string{"bootstrap.servers": "fake"}
@@ -158,7 +159,7 @@ func testOpts(t *testing.T, o Options) *resolved {
 	if o.Topics == nil {
 		o.Topics = []TopicSpec{{Name: "t0", Policy: Earliest}, {Name: "t1", Policy: Earliest}, {Name: "t2", Policy: Earliest}}
 	}
-	r, err := o.resolve(time.Now())
+	r, err := o.Resolve(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +167,12 @@ func testOpts(t *testing.T, o Options) *resolved {
 }
 
 func ip(v int) *int { return &v }
+
+// startManager starts a manager on a scripted source with Go-heap Arrow
+// buffers (the engine takes any allocator).
+func startManager(s *Settings, parts []PartitionInfo, src source.Source) *Manager {
+	return NewManager(s, parts, src, memory.NewGoAllocator())
+}
 
 func rowsOf(t *testing.T, rec arrow.RecordBatch, idx map[string]int32, got []rowKey) []rowKey {
 	t.Helper()
@@ -189,7 +196,8 @@ func partIndex(parts []PartitionInfo) map[string]int32 {
 }
 
 // TestEngineReplay runs whole replays through the engine goroutine and
-// Poll, with small batches and buffers, and checks G1-G3.
+// Poll, with small batches and buffers, and checks order, exactly once
+// and liveness.
 func TestEngineReplay(t *testing.T) {
 	seeds := 30
 	if testing.Short() || raceEnabled {
@@ -200,7 +208,7 @@ func TestEngineReplay(t *testing.T) {
 			gapProb: 0.1, tailGapProb: 0.3, emptyProb: 0.1})
 		src := newFakeSource(seed, s)
 		opts := testOpts(t, Options{BatchSize: ip(1 + int(seed)*7%97), LingerMs: ip(0), MaxBufferedMessages: ip(50)})
-		m := newManager(opts, s.parts, src)
+		m := startManager(opts, s.parts, src)
 		idx := partIndex(s.parts)
 		var got []rowKey
 		deadline := time.Now().Add(20 * time.Second)
@@ -238,7 +246,7 @@ func TestPollSemantics(t *testing.T) {
 	one := scripted{parts: []PartitionInfo{{Topic: "t0", Partition: 0, Start: 0, End: 0}}, records: [][]source.Msg{nil}}
 
 	t.Run("timeout with nothing returns no rows at the timeout", func(t *testing.T) {
-		m := newManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}}), one.parts, newFakeSource(1, one))
+		m := startManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}}), one.parts, newFakeSource(1, one))
 		defer m.Close()
 		t0 := time.Now()
 		rec, err := m.Poll(150 * time.Millisecond)
@@ -253,7 +261,7 @@ func TestPollSemantics(t *testing.T) {
 
 	t.Run("linger: one live row waits linger_ms, not the timeout", func(t *testing.T) {
 		src := newFakeSource(1, scripted{parts: one.parts, records: [][]source.Msg{nil}})
-		m := newManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}, LingerMs: ip(200)}), one.parts, src)
+		m := startManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}, LingerMs: ip(200)}), one.parts, src)
 		defer m.Close()
 		time.Sleep(50 * time.Millisecond) // caught up and live
 		t0 := time.Now()
@@ -271,7 +279,7 @@ func TestPollSemantics(t *testing.T) {
 
 	t.Run("a full batch returns at once", func(t *testing.T) {
 		src := newFakeSource(1, scripted{parts: one.parts, records: [][]source.Msg{nil}})
-		m := newManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}, LingerMs: ip(5000), BatchSize: ip(3)}), one.parts, src)
+		m := startManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}, LingerMs: ip(5000), BatchSize: ip(3)}), one.parts, src)
 		defer m.Close()
 		time.Sleep(50 * time.Millisecond)
 		for i := 0; i < 3; i++ {
@@ -290,7 +298,7 @@ func TestPollSemantics(t *testing.T) {
 
 	t.Run("slices do not shorten linger", func(t *testing.T) {
 		src := newFakeSource(1, scripted{parts: one.parts, records: [][]source.Msg{nil}})
-		m := newManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}, LingerMs: ip(300)}), one.parts, src)
+		m := startManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}, LingerMs: ip(300)}), one.parts, src)
 		defer m.Close()
 		time.Sleep(50 * time.Millisecond)
 		src.push(0, 1, []byte("a"))
@@ -311,7 +319,7 @@ func TestPollSemantics(t *testing.T) {
 	})
 
 	t.Run("close wakes a blocked poll with ErrClosed", func(t *testing.T) {
-		m := newManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}}), one.parts, newFakeSource(1, one))
+		m := startManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}}), one.parts, newFakeSource(1, one))
 		closeEndsBlockedPoll(t, m)
 		if _, err := m.Metrics(); !errors.Is(err, ErrClosed) {
 			t.Fatalf("metrics after close: %v", err)
@@ -323,7 +331,7 @@ func TestPollSemantics(t *testing.T) {
 // that together are the whole replay.
 func TestConcurrentPolls(t *testing.T) {
 	s := genReplay(rand.New(rand.NewSource(3)), genOpts{maxParts: 6, maxRecs: 500, tsRange: 1000, gapProb: 0.05})
-	m := newManager(testOpts(t, Options{BatchSize: ip(37), LingerMs: ip(1)}), s.parts, newFakeSource(3, s))
+	m := startManager(testOpts(t, Options{BatchSize: ip(37), LingerMs: ip(1)}), s.parts, newFakeSource(3, s))
 	defer m.Close()
 	want := len(s.expected())
 	var mu sync.Mutex
@@ -381,7 +389,7 @@ func TestReleasedCountsOnlyDelivered(t *testing.T) {
 		s.parts = append(s.parts, PartitionInfo{Topic: "t0", Partition: int32(p), End: 1000})
 		s.records = append(s.records, recs)
 	}
-	m := newManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Earliest}}, BatchSize: ip(1000)}), s.parts, newFakeSource(1, s))
+	m := startManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Earliest}}, BatchSize: ip(1000)}), s.parts, newFakeSource(1, s))
 	defer m.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -426,7 +434,7 @@ func TestLiveLingerZero(t *testing.T) {
 	parts := []PartitionInfo{{Topic: "t0", Partition: 0}, {Topic: "t0", Partition: 1}, {Topic: "t0", Partition: 2}}
 	newLive := func(t *testing.T) (*Manager, *fakeSource) {
 		src := newFakeSource(7, scripted{parts: parts, records: make([][]source.Msg, len(parts))})
-		m := newManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}, LingerMs: ip(0)}), parts, src)
+		m := startManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}, LingerMs: ip(0)}), parts, src)
 		deadline := time.Now().Add(5 * time.Second)
 		for live, _ := m.IsLive(); !live; live, _ = m.IsLive() {
 			if time.Now().After(deadline) {

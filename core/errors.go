@@ -41,15 +41,19 @@ func (k Kind) String() string {
 }
 
 // Error is every error kafkars returns. Msg names the culprit (property,
-// topic, partition, broker address).
+// topic, partition, broker address) and is complete on its own; Cause, when
+// set, is the error it came from (a librdkafka error, a decoder's error),
+// kept for errors.Is and errors.As rather than flattened into text.
 type Error struct {
-	Kind Kind
-	Msg  string
-	// Code is librdkafka's error code when the error came from it (0 if not).
-	Code int32
+	Kind  Kind
+	Msg   string
+	Cause error
 }
 
 func (e *Error) Error() string { return e.Msg }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
 
 // KindOf returns the kind of err (KindInternal for foreign errors).
 func KindOf(err error) Kind {

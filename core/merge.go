@@ -1,6 +1,7 @@
 package core
 
-// merge.go: the ordered-replay logic of SPEC §4-§6, free of Kafka and of
+// merge.go: the ordered-replay logic (docs/design.md, "Order key" to
+// "Live"), free of Kafka and of
 // goroutines so that it can be driven by scripted feeds in tests.
 //
 // Records wait in per-partition FIFO queues (queue.go). The frontier F is
@@ -28,7 +29,7 @@ type PartitionInfo struct {
 
 // frontier is an order key bound: -inf, +inf or (ts, partition index, offset).
 // Partition indexes are dense in (topic rank, partition) order, so comparing
-// indexes compares (rank, partition) as SPEC §4 asks.
+// indexes compares (rank, partition) as the order key asks.
 type frontier struct {
 	inf int8 // -1: minus infinity, 0: finite, 1: plus infinity
 	ts  int64
@@ -107,14 +108,13 @@ func (p *partition) replayHeld() bool {
 	return ok && off < p.replayEnd
 }
 
-// live is SPEC §9's per-partition is_live.
+// live is partition_state's per-partition is_live.
 func (p *partition) live() bool { return p.caughtUp && !p.replayHeld() }
 
 // KafkaEvent is an error item the merger saw in a fetched batch.
 type KafkaEvent struct {
 	Partition int32 // -1 for consumer-wide errors
-	Code      int32
-	Text      string
+	Err       error // wraps a source error kind, or none
 }
 
 // Merger holds back records until their order is settled. Not safe for
@@ -190,7 +190,7 @@ func (m *Merger) Ingest(msgs []source.Msg, events []KafkaEvent) []KafkaEvent {
 			}
 			p := &m.parts[msg.Partition]
 			if msg.Offset < p.next {
-				p.dups++ // redelivered after a reconnect or seek: keep G2
+				p.dups++ // redelivered after a reconnect or seek: exactly once
 				continue
 			}
 			eff := msg.Timestamp
@@ -224,7 +224,7 @@ func (m *Merger) Ingest(msgs []source.Msg, events []KafkaEvent) []KafkaEvent {
 				m.MarkPosition(msg.Partition, msg.Offset)
 			}
 		case source.Error:
-			events = append(events, KafkaEvent{Partition: msg.Partition, Code: msg.Err, Text: msg.ErrText})
+			events = append(events, KafkaEvent{Partition: msg.Partition, Err: msg.Err})
 		}
 	}
 	return events
@@ -233,7 +233,7 @@ func (m *Merger) Ingest(msgs []source.Msg, events []KafkaEvent) []KafkaEvent {
 // MarkPosition records that the consumer of partition p has passed every
 // offset below pos (records, control records, aborted transactions). A
 // partition whose position reaches its replay end is caught up: this is how
-// a replay ends when the last records before End never reach us (G3).
+// a replay ends when the last records before End never reach us (liveness).
 func (m *Merger) MarkPosition(p int32, pos int64) {
 	pp := &m.parts[p]
 	if !pp.caughtUp && pos >= pp.info.End {
@@ -290,7 +290,7 @@ func (m *Merger) LateTotal() int64      { return m.lateAll }
 func (m *Merger) UnknownRecords() int64 { return m.unknown }
 
 // Watermark returns the frontier's timestamp while it is finite and the
-// replay is not live (SPEC §9 priming watermark).
+// replay is not live (the priming watermark).
 func (m *Merger) Watermark() (int64, bool) {
 	if m.live || m.f.inf != 0 {
 		return 0, false
@@ -441,7 +441,7 @@ func (m *Merger) pop() {
 	}
 }
 
-// Frontier holders: partitions that must never be paused (SPEC §7): the
+// Frontier holders: partitions that must never be paused (docs/design.md, "Backpressure"): the
 // one whose bound is F, and every partition still at minus infinity.
 func (m *Merger) holdsFrontier(i int) bool {
 	p := &m.parts[i]

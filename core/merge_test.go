@@ -84,7 +84,7 @@ type rowKey struct {
 	part int32
 }
 
-// expected returns the replay's single correct order (SPEC §4).
+// expected returns the replay's single correct order.
 func (s scripted) expected() []rowKey {
 	var out []rowKey
 	for i, recs := range s.records {
@@ -173,7 +173,7 @@ func simulate(t *testing.T, rng *rand.Rand, s scripted, budget Budget) ([]rowKey
 					batch = append(batch, recs[next[pi]])
 					next[pi]++
 				}
-				// a reconnect redelivers some records: G2 must drop them
+				// a reconnect redelivers some records: exactly once drops them
 				if rng.Intn(20) == 0 && next[pi] > 0 {
 					batch = append(batch, recs[rng.Intn(next[pi])])
 				}
@@ -220,13 +220,13 @@ func simulate(t *testing.T, rng *rand.Rand, s scripted, budget Budget) ([]rowKey
 			t.Fatalf("no progress: held=%d releasable=%d paused=%d", m.Held(), m.Releasable(), m.PausedCount())
 		}
 	}
-	// G4: held is bounded by the budget, plus at most one fetch left above
+	// bounded memory: held is bounded by the budget, plus at most one fetch left above
 	// the frontier per partition (a partition that stops holding the
 	// frontier keeps what it fetched; one that delivered nothing holds it at
 	// minus infinity and is never paused), plus one batch. The bound does
 	// not grow with the topics' sizes.
 	if lim := budget.Messages + (len(s.parts)+1)*(fetchMax+8) + batchMax; maxHeld > lim || maxPriming > lim {
-		t.Errorf("G4: held reached %d (priming %d), bound %d: budget %d + (%d partitions + 1) x fetch %d + batch %d",
+		t.Errorf("bounded memory: held reached %d (priming %d), bound %d: budget %d + (%d partitions + 1) x fetch %d + batch %d",
 			maxHeld, maxPriming, lim, budget.Messages, len(s.parts), fetchMax+8, batchMax)
 	}
 	return got, m
@@ -236,16 +236,16 @@ func checkReplay(t *testing.T, s scripted, got []rowKey, m *Merger) {
 	t.Helper()
 	want := s.expected()
 	if len(got) != len(want) {
-		t.Fatalf("G2: released %d rows, want %d", len(got), len(want))
+		t.Fatalf("exactly once: released %d rows, want %d", len(got), len(want))
 	}
 	for i := range want {
 		if got[i].p != want[i].p || got[i].off != want[i].off || got[i].ts != want[i].ts {
-			t.Fatalf("G1: row %d is %s[%d]@%d ts=%d, want %s[%d]@%d ts=%d", i,
+			t.Fatalf("order: row %d is %s[%d]@%d ts=%d, want %s[%d]@%d ts=%d", i,
 				got[i].tpc, got[i].part, got[i].off, got[i].ts, want[i].tpc, want[i].part, want[i].off, want[i].ts)
 		}
 	}
 	if !m.Live() {
-		t.Fatalf("G3: not live after the replay")
+		t.Fatalf("liveness: not live after the replay")
 	}
 	if _, ok := m.Watermark(); ok {
 		t.Errorf("watermark should be None once live")

@@ -1,17 +1,11 @@
 package core
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"sort"
-	"strconv"
 	"time"
-
-	"github.com/kafkars/kafkars/core/rdk"
 )
 
-// Policy is where a topic's replay starts (SPEC §2).
+// Policy is where a topic's replay starts (docs/design.md, "Inputs").
 type Policy string
 
 const (
@@ -31,14 +25,14 @@ type TopicSpec struct {
 // Defaults. Each is the value a user gets without asking; the reasons are
 // in docs/guides (batching, backpressure) and repeated here.
 const (
-	// DefaultBatchSize is the most rows one poll returns (SPEC §2).
+	// DefaultBatchSize is the most rows one poll returns (docs/design.md, "Inputs").
 	DefaultBatchSize = 10_000
 	// DefaultLingerMs is how long poll waits for a fuller batch once at
-	// least one row is releasable (SPEC §8): low enough for live tailing,
+	// least one row is releasable (docs/design.md, "Batches"): low enough for live tailing,
 	// long enough that a replay returns full batches.
 	DefaultLingerMs = 5
 	// DefaultMaxBufferedMessages bounds records held back for ordering
-	// (SPEC §7). Past it, partitions ahead of the frontier are paused.
+	// (docs/design.md, "Backpressure"). Past it, partitions ahead of the frontier are paused.
 	DefaultMaxBufferedMessages = 500_000
 	// DefaultMaxBufferedBytes bounds the bytes held back for ordering
 	// (payload plus 64 bytes per record), 64 MiB. librdkafka's prefetch
@@ -51,8 +45,8 @@ const (
 	// this long, poll raises BrokerUnavailable instead of waiting on
 	// (0 disables: wait for ever, the condition shows in metrics).
 	DefaultBrokerDownTimeoutMs = 300_000
-	// fetchBatch is the largest batch taken from librdkafka in one cgo call.
-	fetchBatch = 10_000
+	// FetchBatch is the largest batch taken from librdkafka in one cgo call.
+	FetchBatch = 10_000
 	// idleWait is how long the engine sleeps in a fetch when no data
 	// arrives; it wakes at once on arrival (IO event) or on Close.
 	idleWait = 100 * time.Millisecond
@@ -61,7 +55,7 @@ const (
 	// background once no Poll has been in progress for this long.
 	callerGrace = 20 * time.Millisecond
 	// positionCheckEvery is how often partitions not yet caught up are
-	// checked against their consumer position (the G3 fallback when the
+	// checked against their consumer position (the liveness fallback when the
 	// last records before the end are control records and an EOF event
 	// was discarded by a pause).
 	positionCheckEvery = 100 * time.Millisecond
@@ -85,28 +79,37 @@ type Options struct {
 	BrokerDownTimeoutMs *int   `json:"broker_down_timeout_ms"`
 }
 
-// resolved is Options after defaults and validation.
-type resolved struct {
+// Settings are Options after defaults and validation: what a Manager and
+// the wiring that connects it to Kafka work with.
+type Settings struct {
 	Config              map[string]string
 	Topics              []TopicSpec
 	BatchSize           int
 	MaxBufferedMessages int
 	MaxBufferedBytes    int64
 	IncludeHeaders      bool
-	linger              time.Duration
-	startup             time.Duration
-	brokerDown          time.Duration
-	cutoff              int64 // -1: none
-	now                 time.Time
+	Linger              time.Duration
+	Startup             time.Duration // bound on creation
+	BrokerDown          time.Duration // 0: never give up on brokers
+	Cutoff              int64         // -1: none
+	Now                 time.Time     // creation time: relative start times count from it
+}
+
+// Servers is the bootstrap broker list, for messages.
+func (s *Settings) Servers() string {
+	if v := s.Config["bootstrap.servers"]; v != "" {
+		return v
+	}
+	return s.Config["metadata.broker.list"]
 }
 
 func errInvalid(format string, args ...any) error {
 	return &Error{Kind: KindConfig, Msg: fmt.Sprintf(format, args...)}
 }
 
-// resolve applies defaults and checks every argument, naming the culprit.
-func (o Options) resolve(now time.Time) (*resolved, error) {
-	r := &resolved{Config: o.Config, Topics: o.Topics, IncludeHeaders: o.IncludeHeaders, now: now, cutoff: -1}
+// Resolve applies defaults and checks every argument, naming the culprit.
+func (o Options) Resolve(now time.Time) (*Settings, error) {
+	r := &Settings{Config: o.Config, Topics: o.Topics, IncludeHeaders: o.IncludeHeaders, Now: now, Cutoff: -1}
 	if r.Config == nil {
 		r.Config = map[string]string{}
 	}
@@ -131,7 +134,7 @@ func (o Options) resolve(now time.Time) (*resolved, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.linger = time.Duration(linger) * time.Millisecond
+	r.Linger = time.Duration(linger) * time.Millisecond
 	if r.MaxBufferedMessages, err = positive("max_buffered_messages", o.MaxBufferedMessages, DefaultMaxBufferedMessages, 1); err != nil {
 		return nil, err
 	}
@@ -146,17 +149,17 @@ func (o Options) resolve(now time.Time) (*resolved, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.startup = time.Duration(st) * time.Millisecond
+	r.Startup = time.Duration(st) * time.Millisecond
 	bd, err := positive("broker_down_timeout_ms", o.BrokerDownTimeoutMs, DefaultBrokerDownTimeoutMs, 0)
 	if err != nil {
 		return nil, err
 	}
-	r.brokerDown = time.Duration(bd) * time.Millisecond
+	r.BrokerDown = time.Duration(bd) * time.Millisecond
 	if o.CutoffMs != nil {
 		if *o.CutoffMs < 0 {
 			return nil, errInvalid("cutoff_ms must be >= 0 (epoch milliseconds), got %d", *o.CutoffMs)
 		}
-		r.cutoff = *o.CutoffMs
+		r.Cutoff = *o.CutoffMs
 	}
 	if _, ok := r.Config["bootstrap.servers"]; !ok {
 		if _, ok2 := r.Config["metadata.broker.list"]; !ok2 {
@@ -180,7 +183,7 @@ func positive(name string, v *int, def, min int) (int, error) {
 	return *v, nil
 }
 
-// Validate checks one topic description (SPEC §2).
+// Validate checks one topic description (docs/design.md, "Inputs").
 func (t TopicSpec) Validate() error {
 	if t.Name == "" {
 		return errInvalid("topic name is empty")
@@ -204,81 +207,6 @@ func (t TopicSpec) Validate() error {
 	return nil
 }
 
-// librdkafkaDefaults are the consumer properties kafkars sets unless the
-// user set them. Each one, and why:
-//
-//   - group.id: a random "kafkars-<hex>". librdkafka wants one; kafkars
-//     assigns partitions itself and never joins or commits to the group.
-//   - enable.auto.commit=false, enable.auto.offset.store=false: a replay
-//     tool must not move a group's offsets.
-//   - enable.partition.eof=true (always, internal): end-of-partition events
-//     end a replay even when the last records are control records.
-//   - fetch.queue.backoff.ms=1: librdkafka's default (1000 ms) makes a
-//     partition whose local queue is full wait a whole second before its
-//     next fetch, idling a fast consumer (FACTS, 4x slower). 0 makes the
-//     fetcher spin on a full queue: measured here, 100% of a core while the
-//     application is busy, against 1.8% with 1 ms.
-//   - fetch.wait.max.ms=100 (librdkafka: 500): librdkafka keeps one fetch
-//     per broker in flight. When the partition that holds the frontier
-//     reaches its end under backpressure, that fetch long-polls for this
-//     long before a just-resumed partition can be fetched: measured as a
-//     0.5 s stall per partition at the end of a replay with the default.
-//     A long poll still returns as soon as data arrives, so live latency
-//     does not change; idle, it costs ten empty fetches a second.
-//   - queued.min.messages=20000 (librdkafka: 100000) and
-//     queued.max.messages.kbytes = max_buffered_bytes / 4 (at least 1 MiB):
-//     librdkafka's prefetch is part of the memory budget (SPEC §7). With
-//     assign() every partition's fetch queue forwards to the one consumer
-//     queue, and librdkafka measures that shared queue, so this bounds
-//     the prefetch of all partitions together, not one each. Measured
-//     here: librdkafka's resident memory is about three times the payload
-//     it holds (fetch buffers stay alive while any record of theirs is
-//     queued, plus a per-message op), so 100 000 small records or 32 MiB
-//     of prefetch cost over 100 MB; 20 000 records / 16 MiB keep a replay
-//     of 100-byte records near 200 MB of process RSS, at the same speed.
-func (r *resolved) librdkafkaDefaults() []rdk.Prop {
-	gid := make([]byte, 8)
-	_, _ = rand.Read(gid)
-	qkb := r.MaxBufferedBytes / 4 / 1024
-	if qkb < 1024 {
-		qkb = 1024
-	}
-	if qkb > 2097151 {
-		qkb = 2097151
-	}
-	return []rdk.Prop{
-		{Key: "group.id", Value: "kafkars-" + hex.EncodeToString(gid)},
-		{Key: "enable.auto.commit", Value: "false"},
-		{Key: "enable.auto.offset.store", Value: "false"},
-		{Key: "fetch.queue.backoff.ms", Value: "1"},
-		{Key: "fetch.wait.max.ms", Value: "100"},
-		{Key: "queued.min.messages", Value: "20000"},
-		{Key: "queued.max.messages.kbytes", Value: strconv.FormatInt(qkb, 10)},
-	}
-}
-
-// props returns the properties to apply: kafkars defaults the user did not
-// override, then the user's (sorted, for reproducible errors), then the
-// ones kafkars needs whatever the user said.
-func (r *resolved) props() []rdk.Prop {
-	var out []rdk.Prop
-	for _, d := range r.librdkafkaDefaults() {
-		if _, user := r.Config[d.Key]; !user {
-			out = append(out, d)
-		}
-	}
-	keys := make([]string, 0, len(r.Config))
-	for k := range r.Config {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		out = append(out, rdk.Prop{Key: k, Value: r.Config[k], User: true})
-	}
-	out = append(out, rdk.Prop{Key: "enable.partition.eof", Value: "true"})
-	return out
-}
-
 // Validate checks options without connecting. A missing bootstrap.servers
 // is not reported (validate_source_topic checks topics alone).
 func (o Options) Validate() error {
@@ -287,6 +215,6 @@ func (o Options) Validate() error {
 		cfg[k] = v
 	}
 	o.Config = cfg
-	_, err := o.resolve(time.Now())
+	_, err := o.Resolve(time.Now())
 	return err
 }

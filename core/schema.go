@@ -5,7 +5,7 @@ import "github.com/apache/arrow-go/v18/arrow"
 // TimestampType is timestamp[ms, tz=UTC], the type of record timestamps.
 var TimestampType = &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "UTC"}
 
-// HeadersType is list<struct<key: utf8, value: binary>> (SPEC §8, optional).
+// HeadersType is list<struct<key: utf8, value: binary>> (optional; docs/design.md, "Batches").
 var HeadersType = arrow.ListOfNonNullable(arrow.StructOf(
 	arrow.Field{Name: "key", Type: arrow.BinaryTypes.String},
 	arrow.Field{Name: "value", Type: arrow.BinaryTypes.Binary, Nullable: true},
@@ -20,7 +20,7 @@ var messageFields = []arrow.Field{
 	{Name: "timestamp", Type: TimestampType},
 }
 
-// MessageSchema is SPEC §8's MESSAGE_SCHEMA, with the headers column when
+// MessageSchema is the "Batches" section's MESSAGE_SCHEMA, with the headers column when
 // headers is true.
 func MessageSchema(headers bool) *arrow.Schema {
 	fs := append([]arrow.Field(nil), messageFields...)
@@ -30,7 +30,7 @@ func MessageSchema(headers bool) *arrow.Schema {
 	return arrow.NewSchema(fs, nil)
 }
 
-// PartitionStateSchema is SPEC §9's partition state: the nine columns of
+// PartitionStateSchema is the "State" section's partition state: the nine columns of
 // the Rust kafkars in the same order, then kafkars' own. Offsets that do
 // not exist yet (nothing consumed or released) are -1.
 var PartitionStateSchema = arrow.NewSchema([]arrow.Field{

@@ -1,6 +1,6 @@
 package core
 
-// state.go: SPEC §9 partition state as an Arrow batch.
+// state.go: "State" partition state as an Arrow batch.
 
 import (
 	"github.com/apache/arrow-go/v18/arrow"
@@ -23,13 +23,14 @@ type PartitionState struct {
 }
 
 // StateRows returns the partition state.
-func (e *Manager) StateRows() ([]PartitionState, error) {
+func (e *Manager) StateRows() (rows []PartitionState, err error) {
+	defer e.catch("partition_state", &err)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closed {
-		return nil, ErrClosed
+	if err := e.usableLocked(); err != nil {
+		return nil, err
 	}
-	rows := e.m.stateRows()
+	rows = e.m.stateRows()
 	// released_offset is what the caller has received: not the rows of the
 	// pre-built batch, nor a remainder kept back by an until bound.
 	if e.ready != nil && len(e.readyPrev) == len(rows) {

@@ -1,4 +1,5 @@
-"""Checks shared by the broker tests: SPEC G1 and G2 from the output alone."""
+"""Checks shared by the broker tests: the order and exactly-once
+guarantees (docs/design.md, "Replay"), from the output alone."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from devtools.kafkatool import Record
 
 
 def check_order(table: pa.Table, ranks: dict[str, int]) -> None:
-    """G1: rows sorted by (order timestamp, topic rank, partition, offset),
-    where a late record takes its predecessor's timestamp (SPEC §4)."""
+    """Order: rows sorted by (ordering timestamp, topic rank, partition,
+    offset), where a late record is ordered with the running maximum of its
+    partition (docs/design.md, "Order key")."""
     rows = table.select(["topic", "partition", "offset", "timestamp"]).to_pylist()
     by_part: dict[tuple[str, int], list[tuple[int, int]]] = {}
     for r in rows:
@@ -25,7 +27,7 @@ def check_order(table: pa.Table, ranks: dict[str, int]) -> None:
             eff[(t, p, off)] = last
     keys = [(eff[(r["topic"], r["partition"], r["offset"])], ranks[r["topic"]], r["partition"], r["offset"]) for r in rows]
     for i in range(1, len(keys)):
-        assert keys[i - 1] < keys[i], f"G1 violated at row {i}: {keys[i - 1]} then {keys[i]}"
+        assert keys[i - 1] < keys[i], f"order violated at row {i}: {keys[i - 1]} then {keys[i]}"
 
 
 def _ms(ts: Any) -> int:
@@ -38,13 +40,13 @@ def _b(v: bytes | None) -> tuple[int, bytes]:
 
 
 def check_exactly_once(table: pa.Table, produced: list[Record]) -> None:
-    """G2: every produced (topic, partition, key, value, ts) exactly once."""
+    """Exactly once: every produced (topic, partition, key, value, ts) exactly once."""
     got = sorted(
         (r["topic"], r["partition"], _b(r["key"]), _b(r["value"]), _ms(r["timestamp"]))
         for r in table.select(["topic", "partition", "key", "value", "timestamp"]).to_pylist()
     )
     want = sorted((r.topic, r.partition, _b(r.key), _b(r.value), r.ts) for r in produced)
-    assert len(got) == len(want), f"G2: got {len(got)} rows, produced {len(want)}"
+    assert len(got) == len(want), f"exactly once: got {len(got)} rows, produced {len(want)}"
     assert got == want
     offsets = table.select(["topic", "partition", "offset"]).to_pylist()
-    assert len({(o["topic"], o["partition"], o["offset"]) for o in offsets}) == len(offsets), "G2: duplicate offsets"
+    assert len({(o["topic"], o["partition"], o["offset"]) for o in offsets}) == len(offsets), "exactly once: duplicate offsets"

@@ -1,6 +1,7 @@
 """Child process of test_soak: replays a topic with small batches and
 buffers and prints one JSON line of measurements per sample, so RSS is
-measured in a process that does nothing else (FACTS, "Measuring")."""
+measured in a process that does nothing else (ru_maxrss of a child
+forked from a large process reports the parent's peak)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 4, errors (SPEC §10): every failure reaches Python as a kafkars
+"""Errors (docs/design.md, "Errors and lifecycle"): every failure reaches Python as a kafkars
 exception whose message names the culprit (the property, topic, value or
 broker address), within the time the caller allowed.
 
@@ -254,12 +254,15 @@ def test_negative_time_is_rejected_by_the_constructor(case: str, record_property
     expect_error(ConfigError, lambda: make("trades"), ["trades", *culprits], record_property)
 
 
-def test_non_int_times_are_rejected(record_property: Recorder) -> None:
+def test_bad_times_are_rejected(record_property: Recorder) -> None:
     expect_error(
         ConfigError, lambda: SourceTopic.from_relative_time("q", 1.5), ["q", "1.5"], record_property  # type: ignore[arg-type]
     )
     expect_error(
-        ConfigError, lambda: SourceTopic.from_absolute_time("q", "2026-01-01"), ["q", "2026-01-01"], record_property  # type: ignore[arg-type]
+        ConfigError, lambda: SourceTopic.from_absolute_time("q", "yesterday-ish"), ["q", "yesterday-ish", "2026-11-23"], record_property
+    )
+    expect_error(
+        ConfigError, lambda: SourceTopic.from_relative_time("q", "1 fortnight"), ["q", "1 fortnight", "15m"], record_property
     )
 
 

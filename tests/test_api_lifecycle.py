@@ -1,4 +1,4 @@
-"""Issue 4, lifecycle and state API (SPEC §8-§10): the context manager,
+"""Lifecycle and state API (docs/design.md, "Batches" to "Errors and lifecycle"): the context manager,
 repr, is_live, partition_state, held/paused counts, the priming watermark,
 metrics, and the datetime/timedelta forms of the start policies."""
 

@@ -1,4 +1,5 @@
-"""Issue 4, memory and handles (SPEC §11, G4): creating and closing many
+"""Memory and handles (docs/design.md, "Memory across the C ABI" and
+"Backpressure"): creating and closing many
 managers, and replaying a million records, leave nothing behind.
 
 Each measurement runs in a fresh child interpreter (subprocess, not fork) so
@@ -152,7 +153,7 @@ def replay() -> dict:
             part = b.column("partition").to_numpy().astype(np.int64)
             off = b.column("offset").to_numpy()
             key = b.column("timestamp").cast(pa.int64()).to_numpy() * parts + part
-            # G1 (strictly: timestamps are distinct per partition) and G2 per partition
+            # order (strictly: timestamps are distinct per partition) and exactly once per partition
             assert key[0] > last_key and bool(np.all(np.diff(key) > 0))
             last_key = int(key[-1])
             for p in range(parts):

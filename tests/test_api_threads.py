@@ -1,4 +1,4 @@
-"""Issue 4, threads (SPEC §11): the GIL is released while the native library
+"""Threads (docs/design.md, "Memory across the C ABI"): the GIL is released while the native library
 works or waits, managers on different threads run at once, and one manager
 polled from two threads hands each row to exactly one of them."""
 
@@ -184,7 +184,7 @@ def test_two_managers_on_two_threads(
         assert o.error is None, repr(o.error)
         assert o.rows == N
         assert np.array_equal(np.sort(o.all_ids()), want)
-        assert np.all(np.diff(o.all_keys()) > 0)  # G1 within each replay
+        assert np.all(np.diff(o.all_keys()) > 0)  # in order within each replay
     a, b = outs
     # Both made progress while the other was still running.
     assert a.first_at < b.last_at and b.first_at < a.last_at, (a.first_at, a.last_at, b.first_at, b.last_at)

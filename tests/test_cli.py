@@ -1,4 +1,4 @@
-"""The kafkars command line (issue 6), run as a real subprocess."""
+"""The kafkars command line, run as a real subprocess."""
 
 from __future__ import annotations
 

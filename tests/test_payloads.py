@@ -1,4 +1,4 @@
-"""Payload shapes and scale on a real broker (issue 7): 5 MiB records,
+"""Payload shapes and scale on a real broker: 5 MiB records,
 empty and null keys/values, many headers, every compression codec, and
 20 topics x 10 partitions in one manager."""
 

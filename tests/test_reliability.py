@@ -1,4 +1,4 @@
-"""Faults on a real broker (issue 7): a broker restart mid-replay, brokers
+"""Faults on a real broker: a broker restart mid-replay, brokers
 down for longer than the configured limit, a broker down at creation, and a
 topic deleted mid-replay.
 
@@ -38,8 +38,8 @@ def _ensure_running(k: LocalKafka) -> None:
 
 def _check_g1_g2(table: pa.Table, n_expected: int, topic: str) -> None:
     rows = table.select(["partition", "offset"]).to_pylist()
-    assert len(rows) == n_expected, f"G2: {len(rows)} rows, want {n_expected}"
-    assert len({(r["partition"], r["offset"]) for r in rows}) == n_expected, "G2: duplicates"
+    assert len(rows) == n_expected, f"exactly once: {len(rows)} rows, want {n_expected}"
+    assert len({(r["partition"], r["offset"]) for r in rows}) == n_expected, "exactly once: duplicates"
     check_order(table, {topic: 0})
 
 

@@ -1,4 +1,4 @@
-"""Bounded replays (issue 6): iteration, read_all/read_topics, until, and the
+"""Bounded replays: iteration, read_all/read_topics, until, and the
 Arrow C stream read by DuckDB and polars."""
 
 from __future__ import annotations

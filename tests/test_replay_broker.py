@@ -1,9 +1,10 @@
-"""SPEC G1-G4 and the offset policies on a real broker (issue 3).
+"""The replay guarantees (docs/design.md, "Replay" and "Backpressure") and
+the offset policies on a real broker.
 
-Every test checks the replay from the output alone: G1 by recomputing the
-order key (SPEC §4) of each row from the rows of its partition, G2 by
+Every test checks the replay from the output alone: order by recomputing
+the order key of each row from the rows of its partition, exactly once by
 comparing the (topic, partition, offset) set and the payloads with what was
-produced, G3 by requiring is_live() within a deadline.
+produced, liveness by requiring is_live() within a deadline.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def replay(
             if b.num_rows:
                 batches.append(b)
             peak_paused = max(peak_paused, m.paused_partition_count())
-            assert time.monotonic() < deadline, f"G3: not live after {timeout_s}s: {m!r}\n{m.partition_state().to_pylist()}"
+            assert time.monotonic() < deadline, f"liveness: not live after {timeout_s}s: {m!r}\n{m.partition_state().to_pylist()}"
         metrics = m.metrics()
         state = m.partition_state().to_pylist()
         schema = m.schema
@@ -189,7 +190,7 @@ def test_cutoff(tool: KafkaTool, config: dict[str, str], topic_name: str) -> Non
 def test_skew_pauses_and_bounds_memory(tool: KafkaTool, config: dict[str, str], topic_name: str) -> None:
     """One partition holds 100x the records of the others over the same time
     span: the big one runs ahead, gets paused, and held records stay near
-    max_buffered_messages instead of growing with the topic (G4)."""
+    max_buffered_messages instead of growing with the topic (bounded memory)."""
     tool.create_topic(topic_name, 8)
     recs = []
     for p in range(8):

@@ -39,7 +39,7 @@ def make_records(topic: str, n: int, partitions: int, seed: int = 42) -> list[Re
 
 
 def effective_ts(recs: list[Record], _cache: dict[int, list[int]] = {}) -> list[int]:  # noqa: B006
-    """Order timestamps of one partition's records (SPEC §4)."""
+    """Ordering timestamps of one partition's records (docs/design.md, "Order key")."""
     key = id(recs)
     if key not in _cache:
         out, last = [], None
@@ -97,8 +97,8 @@ def test_roundtrip_exact(tool: KafkaTool, config: dict[str, str], topic_name: st
     assert values.null_count == 1000
     assert sum(1 for v in values.to_pylist() if v == b"") == 1000
     assert table.column("key").null_count == 1000
-    # and the rows are in order (G1). Timestamps within a partition are
-    # random here, so most records are late: SPEC §4 orders a late record at
+    # and the rows are in order. Timestamps within a partition are
+    # random here, so most records are late: a late record is ordered at
     # its predecessor's timestamp (its column keeps the true value).
     keys = [(effective_ts(by_part[r["partition"]])[r["offset"]], r["partition"], r["offset"]) for r in rows]
     assert keys == sorted(keys)

@@ -1,4 +1,4 @@
-"""Soak (issue 7): 20 million records replayed with batch_size=1000 and
+"""Soak: 20 million records replayed with batch_size=1000 and
 small buffers. RSS must stay flat and goroutines must not grow.
 
 Set KAFKARS_SOAK_RECORDS to change the size and KAFKARS_SOAK_CSV to keep
@@ -44,7 +44,7 @@ def test_soak_rss_flat(kafka, tool: KafkaTool, topic_name: str) -> None:  # type
     print(f"\nsoak: produced {RECORDS:,} in {produced_s:.0f}s; replay samples (records, s, RSS MB, goroutines):")
     for s in samples:
         print(f"  {s['records']:>11,} {s['seconds']:>7.1f} {s['rss_kb'] / 1024:>7.1f} {s['goroutines']:>4}")
-    assert samples[-1]["records"] == RECORDS, "G2: not every record was replayed"
+    assert samples[-1]["records"] == RECORDS, "exactly once: not every record was replayed"
     # Flat: after the first 10% (allocator and caches warm up), RSS moves
     # less than 25 MB while 90% of the records go through.
     warm = [s for s in samples if s["records"] >= RECORDS // 10]

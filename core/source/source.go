@@ -2,7 +2,8 @@
 // nothing more: batches of fetched records per partition, pause/resume,
 // consumer positions and a way to interrupt a wait.
 //
-// The real implementation is core/rdk (librdkafka's batch API through cgo).
+// The real implementation is the Kafka adapter in core/internal/rdk
+// (librdkafka's batch API through cgo), wired up by core/kafka.
 // Tests drive the engine with scripted sources, so that merge, frontier,
 // liveness and backpressure are checked without a broker.
 package source
@@ -37,9 +38,9 @@ type Msg struct {
 	Kind      Kind
 	KeyNull   bool
 	ValueNull bool
-	// Err and ErrText describe an Error item (Err is the librdkafka code).
-	Err     int32
-	ErrText string
+	// Err describes an Error item: it wraps one of the kinds in errors.go
+	// (or none, for errors the engine only reports).
+	Err error
 }
 
 // Source is a stream of fetched batches for a fixed set of partitions,
@@ -65,4 +66,25 @@ type Source interface {
 	Wake()
 	// Close releases the source. Fetch must not be running.
 	Close() error
+}
+
+// Prober is implemented by sources that can ask the cluster about topics
+// (the Kafka adapter). The engine uses it to tell a broker outage from a
+// deleted topic; scripted sources need not implement it.
+type Prober interface {
+	// Partitions returns the partition count of topic; an error wrapping
+	// ErrTopicNotFound when the cluster says it does not exist.
+	Partitions(topic string, timeout time.Duration) (int, error)
+	// ExistingTopics returns every topic of the cluster; an error (not an
+	// empty set) when no broker answers.
+	ExistingTopics(timeout time.Duration) (map[string]bool, error)
+}
+
+// BlockingFetcher is implemented by sources that can wait in a blocking
+// system call on the calling thread. With linger_ms=0 a poll fetches for
+// itself (see the engine's callerFetchLocked), and for a goroutine running
+// on a foreign thread (a Python thread calling in) that costs no thread
+// hand-off, where parking in Go's netpoller costs two.
+type BlockingFetcher interface {
+	FetchBlocking(wait time.Duration, max int) ([]Msg, error)
 }

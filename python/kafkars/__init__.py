@@ -22,8 +22,7 @@ from kafkars._errors import (
 )
 from kafkars import _lib
 from kafkars._lib import librdkafka_version, version as _version
-from kafkars._manager import ConsumerManager, validate_source_topic
-from kafkars._replay import read_topics
+from kafkars._manager import ConsumerManager, read_topics, validate_source_topic
 from kafkars._topics import SourceTopic
 from kafkars.schema import (
     MESSAGE_SCHEMA,

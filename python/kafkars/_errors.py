@@ -35,19 +35,3 @@ class ClosedError(KafkarsError, RuntimeError):
 
 class InternalError(KafkarsError):
     """A bug in kafkars. Please report it with the message."""
-
-
-# Status codes of capi/kafkars.h -> exception classes.
-_BY_STATUS: dict[int, type[KafkarsError]] = {
-    1: ConfigError,
-    2: TopicNotFoundError,
-    3: BrokerUnavailableError,
-    4: KafkaError,
-    5: ClosedError,
-    6: InternalError,
-}
-
-
-def error_for_status(status: int, message: str) -> KafkarsError:
-    """The exception for a C ABI status code and message."""
-    return _BY_STATUS.get(status, InternalError)(message)

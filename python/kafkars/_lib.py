@@ -1,20 +1,38 @@
-"""Loads libkafkars.so through the cffi bindings generated from kafkars.h.
+"""The native library and the one class that talks to it.
 
-The library holds a Go runtime: it is loaded once per process and never
-unloaded. Do not fork() after importing kafkars (use the "spawn" start
-method of multiprocessing).
+libkafkars.so is loaded through the cffi bindings generated from
+``kafkars.h`` (and nothing else). It holds a Go runtime: it is loaded once
+per process and never unloaded; do not ``fork()`` after importing kafkars
+(use the "spawn" start method of multiprocessing).
+
+:class:`Handle` owns one native manager: its handle, the error buffer of
+every call, the translation of status codes into exceptions, the import of
+Arrow data, and the single ``poll`` every public reading method is built
+on. Nothing else in the package calls the manager functions of the library.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from typing import Any
+import threading
+import time
+from typing import Any, Callable
 
-from kafkars._errors import error_for_status
+import pyarrow as pa
+
+from kafkars._errors import (
+    BrokerUnavailableError,
+    ClosedError,
+    ConfigError,
+    InternalError,
+    KafkaError,
+    KafkarsError,
+    TopicNotFoundError,
+)
 
 try:
-    from kafkars._ffi import ffi as ffi  # re-exported to the other modules
+    from kafkars._ffi import ffi as ffi
 except ImportError as exc:  # pragma: no cover - a broken install
     raise ImportError(
         "kafkars: the generated cffi module kafkars/_ffi.py is missing; "
@@ -35,6 +53,27 @@ if lib.kafkars_abi_version() != lib.KAFKARS_ABI_VERSION:  # pragma: no cover
         f"the bindings ({lib.KAFKARS_ABI_VERSION}); reinstall kafkars"
     )
 
+#: Status codes of kafkars.h -> exception classes (the header is the source).
+ERRORS: dict[int, type[KafkarsError]] = {
+    lib.KAFKARS_ERR_CONFIG: ConfigError,
+    lib.KAFKARS_ERR_TOPIC_NOT_FOUND: TopicNotFoundError,
+    lib.KAFKARS_ERR_BROKER_UNAVAILABLE: BrokerUnavailableError,
+    lib.KAFKARS_ERR_KAFKA: KafkaError,
+    lib.KAFKARS_ERR_CLOSED: ClosedError,
+    lib.KAFKARS_ERR_INTERNAL: InternalError,
+}
+
+UNTIL_NONE: int = lib.KAFKARS_UNTIL_NONE
+UNTIL_LIVE: int = lib.KAFKARS_UNTIL_LIVE
+FLAG_LIVE: int = lib.KAFKARS_FLAG_LIVE
+FLAG_UNTIL_REACHED: int = lib.KAFKARS_FLAG_UNTIL_REACHED
+
+#: Longest single wait inside the native library. Python runs signal
+#: handlers (Ctrl-C) only between calls, so blocking calls wait in slices
+#: with the GIL released (cffi releases it during every call).
+SLICE_MS = 100
+_MAX_INT32 = 2**31 - 1
+
 
 def take_string(ptr: Any) -> str:
     """Copy and free a string returned by the library."""
@@ -47,10 +86,31 @@ def take_string(ptr: Any) -> str:
         lib.kafkars_free_string(ptr)
 
 
+def error(status: int, message: str) -> KafkarsError:
+    """The exception for a status code and message."""
+    return ERRORS.get(status, InternalError)(message or f"kafkars: error {status}")
+
+
 def check(status: int, err: Any) -> None:
-    """Raise the kafkars exception for a failed call (err is a char**)."""
+    """Raise the kafkars exception for a failed call (err is its char**)."""
     if status != 0:
-        raise error_for_status(status, take_string(err[0]) or f"kafkars: error {status}")
+        raise error(status, take_string(err[0]))
+
+
+def _ptr(c: Any) -> int:
+    return int(ffi.cast("uintptr_t", c))
+
+
+def import_schema(c_schema: Any) -> pa.Schema:
+    return pa.Schema._import_from_c(_ptr(c_schema))
+
+
+def schema(which: int) -> pa.Schema:
+    """One of the KAFKARS_SCHEMA_* schemas."""
+    c = ffi.new("struct ArrowSchema*")
+    err = ffi.new("char**")
+    check(lib.kafkars_schema(which, c, err), err)
+    return import_schema(c)
 
 
 def version() -> str:
@@ -58,10 +118,158 @@ def version() -> str:
 
 
 def librdkafka_version() -> str:
+    """The version of librdkafka kafkars runs on."""
     return str(ffi.string(lib.kafkars_librdkafka_version()).decode())
 
 
 def debug_counters() -> dict[str, int]:
     """Live handles, managers, goroutines and Arrow bytes held by batches."""
-    counters: dict[str, int] = json.loads(take_string(lib.kafkars_debug_counters()))
+    out = ffi.new("char**")
+    err = ffi.new("char**")
+    check(lib.kafkars_debug_counters(out, err), err)
+    counters: dict[str, int] = json.loads(take_string(out[0]))
     return counters
+
+
+def validate(spec: bytes) -> None:
+    """kafkars_validate: check a spec without connecting."""
+    err = ffi.new("char**")
+    check(lib.kafkars_validate(spec, len(spec), err), err)
+
+
+class Handle:
+    """One native manager.
+
+    ``closed_error`` builds the ClosedError raised once the handle is
+    closed, so that the message can name what the manager was reading.
+    """
+
+    __slots__ = ("_h", "_closed", "_lock", "_closed_error", "schema")
+
+    def __init__(self, spec: bytes, closed_error: Callable[[], ClosedError],
+                 rewrite_config_error: Callable[[str], str] = lambda m: m) -> None:
+        self._closed = True
+        self._lock = threading.Lock()
+        self._closed_error = closed_error
+        self._h = _create(spec, rewrite_config_error)
+        self._closed = False
+        c = ffi.new("struct ArrowSchema*")
+        err = ffi.new("char**")
+        self._check(lib.kafkars_manager_schema(self._h, c, err), err)
+        self.schema: pa.Schema = import_schema(c)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _handle(self) -> int:
+        if self._closed:
+            raise self._closed_error()
+        return int(self._h)
+
+    def _check(self, status: int, err: Any) -> None:
+        if status == lib.KAFKARS_ERR_CLOSED:
+            take_string(err[0])
+            raise self._closed_error()
+        check(status, err)
+
+    def poll(self, timeout_ms: float, until: int = UNTIL_NONE) -> tuple[pa.RecordBatch | None, int]:
+        """The next batch (None for zero rows) and the KAFKARS_FLAG_* bits.
+
+        Waits at most ``timeout_ms`` in total, in slices of SLICE_MS so that
+        Ctrl-C interrupts it; returns early once ``until`` is reached.
+        """
+        h = self._handle()
+        arr = ffi.new("struct ArrowArray*")
+        rows = ffi.new("int64_t*")
+        flags = ffi.new("uint32_t*")
+        err = ffi.new("char**")
+        deadline = time.monotonic() + timeout_ms / 1000.0
+        while True:
+            remaining = max(0, min(int(round((deadline - time.monotonic()) * 1000)), _MAX_INT32))
+            self._check(lib.kafkars_manager_poll(h, remaining, min(remaining, SLICE_MS), until, arr, rows, flags, err), err)
+            f = int(flags[0])
+            if rows[0] > 0:
+                return pa.RecordBatch._import_from_c(_ptr(arr), self.schema), f
+            if f & FLAG_UNTIL_REACHED or remaining <= SLICE_MS:
+                return None, f
+
+    def is_live(self) -> bool:
+        out = ffi.new("int32_t*")
+        err = ffi.new("char**")
+        self._check(lib.kafkars_manager_is_live(self._handle(), out, err), err)
+        return bool(out[0])
+
+    def metrics(self) -> dict[str, Any]:
+        out = ffi.new("char**")
+        err = ffi.new("char**")
+        self._check(lib.kafkars_manager_metrics(self._handle(), out, err), err)
+        metrics: dict[str, Any] = json.loads(take_string(out[0]))
+        return metrics
+
+    def state(self) -> pa.RecordBatch:
+        arr = ffi.new("struct ArrowArray*")
+        sch = ffi.new("struct ArrowSchema*")
+        err = ffi.new("char**")
+        self._check(lib.kafkars_manager_state(self._handle(), arr, sch, err), err)
+        return pa.RecordBatch._import_from_c(_ptr(arr), _ptr(sch))
+
+    def stream(self, until: int, idle_timeout_ms: int) -> pa.RecordBatchReader:
+        """An ArrowArrayStream exported by the Go core."""
+        stream = ffi.new("struct ArrowArrayStream*")
+        err = ffi.new("char**")
+        self._check(lib.kafkars_manager_stream(self._handle(), until, int(idle_timeout_ms), stream, err), err)
+        return pa.RecordBatchReader._import_from_c(_ptr(stream))
+
+    def close(self) -> None:
+        """Idempotent; a poll running in another thread gets ClosedError."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        err = ffi.new("char**")
+        check(lib.kafkars_manager_close(self._h, err), err)
+
+
+def _create(spec: bytes, rewrite_config_error: Callable[[str], str]) -> int:
+    """kafkars_manager_new, interruptible.
+
+    Creation blocks up to startup_timeout_ms (15 s by default) in the native
+    library, and Python runs its Ctrl-C handler only between calls. So the
+    call runs in a helper thread while this one waits in short slices: a
+    KeyboardInterrupt propagates at once, and a manager the helper creates
+    after the caller gave up is closed there.
+    """
+    lock = threading.Lock()
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        out = ffi.new("kafkars_handle*")
+        err = ffi.new("char**")
+        status = lib.kafkars_manager_new(spec, len(spec), out, err)
+        msg = take_string(err[0]) if status != 0 else ""
+        with lock:
+            if box.get("abandoned"):
+                if status == 0:
+                    lib.kafkars_manager_close(out[0], ffi.NULL)
+                return
+            box["result"] = (int(status), int(out[0]), msg)
+
+    t = threading.Thread(target=run, name="kafkars-create", daemon=True)
+    t.start()
+    try:
+        while t.is_alive():
+            t.join(SLICE_MS / 1000.0)
+    except BaseException:
+        with lock:
+            result = box.get("result")
+            box["abandoned"] = True
+        if result is not None and result[0] == 0:
+            lib.kafkars_manager_close(result[1], ffi.NULL)
+        raise
+    status, handle, msg = box["result"]
+    if status != 0:
+        if status == lib.KAFKARS_ERR_CONFIG:
+            msg = rewrite_config_error(msg)
+        raise error(status, msg)
+    return int(handle)

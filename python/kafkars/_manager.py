@@ -1,25 +1,51 @@
-"""ConsumerManager: ordered replay and tailing of Kafka topics as Arrow batches."""
+"""ConsumerManager: ordered replay and tailing of Kafka topics as Arrow
+batches, and the bounded reads built on it (iterate, read into a Table,
+stream to DuckDB/polars).
+
+``until`` bounds every bounded read:
+
+* ``"live"`` (default): everything in the topics when the manager was
+  created, i.e. until :meth:`ConsumerManager.is_live`;
+* a time (epoch ms, datetime, or a string such as
+  ``"2026-11-23T12:00:00Z"``): records with timestamp before it, in replay
+  order. The read stops at the first record at or after the time (kept for
+  the next poll, not lost), once the frontier has passed it, or, when the
+  manager is live, once the clock has passed it (so a future time tails
+  live records until then);
+* ``None``: no bound (iterate for ever, e.g. live tailing).
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
+import html
 import json
 import re
-import threading
-import time
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
 
 import pyarrow as pa
 
-from kafkars._errors import ClosedError, ConfigError, error_for_status
-from kafkars._lib import check, ffi, lib, take_string
-from kafkars._replay import ReplayMixin
-from kafkars._topics import SourceTopic, TimeLike, as_source_topic, check_topic_types, to_epoch_ms
+from kafkars import _lib
+from kafkars._errors import ClosedError, ConfigError
+from kafkars._progress import Progress
+from kafkars._time import TimeLike, to_epoch_ms
+from kafkars._topics import SourceTopic, as_source_topic, check_topic_types
 
-#: Longest single wait inside the native library. Python runs signal
-#: handlers (Ctrl-C) only between calls, so poll() waits in slices.
-_SLICE_MS = 100
+Until = Union[str, int, _dt.datetime, None]
+
 _MAX_INT32 = 2**31 - 1
+
+
+def until_code(until: Until) -> int:
+    """The C ABI's until_ms for an ``until`` argument."""
+    if until is None:
+        return _lib.UNTIL_NONE
+    if isinstance(until, str) and until == "live":
+        return _lib.UNTIL_LIVE
+    ms = to_epoch_ms(until, "until")
+    if ms < 0:
+        raise ConfigError(f"until must be >= 0 epoch milliseconds, got {ms}")
+    return ms
 
 
 def _config_value(key: str, value: Any) -> str:
@@ -50,49 +76,6 @@ def _name_value(message: str, config: Mapping[str, str]) -> str:
     if f'"{value}"' in message or repr(value) in message:
         return message
     return f"{message}: got {value!r}"
-
-
-def _create(raw: bytes, config: Mapping[str, str]) -> int:
-    """kafkars_manager_new, interruptible.
-
-    Creation blocks up to startup_timeout_ms (15 s by default) in the native
-    library, and Python runs its Ctrl-C handler only between calls. So the
-    call runs in a helper thread while this one waits in short slices: a
-    KeyboardInterrupt propagates at once, and a manager the helper creates
-    after the caller gave up is closed there.
-    """
-    lock = threading.Lock()
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        out = ffi.new("kafkars_handle*")
-        err = ffi.new("char**")
-        status = lib.kafkars_manager_new(raw, len(raw), out, err)
-        msg = take_string(err[0]) if status != 0 else ""
-        with lock:
-            if box.get("abandoned"):
-                if status == 0:
-                    lib.kafkars_manager_close(out[0], ffi.NULL)
-                return
-            box["result"] = (int(status), int(out[0]), msg)
-
-    t = threading.Thread(target=run, name="kafkars-create", daemon=True)
-    t.start()
-    try:
-        while t.is_alive():
-            t.join(_SLICE_MS / 1000.0)
-    except BaseException:
-        with lock:
-            result = box.get("result")
-            box["abandoned"] = True
-        if result is not None and result[0] == 0:
-            lib.kafkars_manager_close(result[1], ffi.NULL)
-        raise
-    status, handle, msg = box["result"]
-    if status != 0:
-        msg = msg or f"kafkars: error {status}"
-        raise error_for_status(status, _name_value(msg, config) if status == lib.KAFKARS_ERR_CONFIG else msg)
-    return int(handle)
 
 
 def _build_spec(
@@ -152,22 +135,22 @@ def _build_spec(
     return spec, tl
 
 
-class ConsumerManager(ReplayMixin):
+class ConsumerManager:
     """Replays Kafka topics in event-timestamp order, then tails them live.
 
     ``poll()`` returns ``pyarrow.RecordBatch``es with :data:`MESSAGE_SCHEMA`
     whose rows, across all partitions and topics, are in order of
-    ``(timestamp, topic rank, partition, offset)`` until the replay is live
-    (SPEC G1); every record is delivered once (G2); the replay always ends
-    (G3) and memory stays bounded (G4).
+    ``(timestamp, topic rank, partition, offset)`` until the replay is live;
+    every record is delivered once; the replay always ends, and memory stays
+    bounded (docs/design.md states these guarantees).
 
     Args:
         config: librdkafka consumer properties; at least ``bootstrap.servers``.
             Values may be str, int, float or bool. Yours always win over the
             defaults kafkars sets (see docs/guides/backpressure.md).
         topics: source topics; a topic's position is its rank (ties).
-        cutoff_ms: optional epoch ms (or datetime): a partition's replay also
-            ends at its first record at or after this time.
+        cutoff_ms: optional time (epoch ms, datetime or string): a
+            partition's replay also ends at its first record at or after it.
         batch_size: most rows per batch (>= 1).
         linger_ms: how long ``poll()`` waits for a fuller batch once a row is
             releasable. 0: lowest latency; 1000: "batch_size rows or every second".
@@ -198,9 +181,7 @@ class ConsumerManager(ReplayMixin):
         startup_timeout_ms: int | None = None,
         broker_down_timeout_ms: int | None = None,
     ) -> None:
-        self._handle = 0
-        self._closed = True
-        self._lock = threading.Lock()
+        self._h: _lib.Handle | None = None
         spec, tl = _build_spec(
             config,
             topics,
@@ -216,16 +197,11 @@ class ConsumerManager(ReplayMixin):
         self._topics = tl
         self._batch_size = batch_size
         self._include_headers = bool(include_headers)
-        raw = json.dumps(spec).encode("utf-8")
-        self._handle = _create(raw, spec["config"])
-        self._closed = False
-        err = ffi.new("char**")
-        c_schema = ffi.new("struct ArrowSchema*")
-        check(lib.kafkars_manager_schema(self._handle, c_schema, err), err)
-        self._schema = pa.Schema._import_from_c(int(ffi.cast("uintptr_t", c_schema)))
+        cfg = spec["config"]
+        self._h = _lib.Handle(json.dumps(spec).encode("utf-8"), self._closed_error, lambda m: _name_value(m, cfg))
+        self._schema = self._h.schema
         # not empty_table() or pa.array([]): they import pandas (a third of a second)
         self._empty_batch = pa.RecordBatch.from_arrays([pa.nulls(0, f.type) for f in self._schema], schema=self._schema)
-        self._partitions: int | None = None
 
     # -- polling ---------------------------------------------------------
 
@@ -241,40 +217,68 @@ class ConsumerManager(ReplayMixin):
             raise ConfigError(f"timeout_ms must be a number of milliseconds, got {timeout_ms!r}")
         if timeout_ms < 0:
             raise ConfigError(f"timeout_ms must be >= 0, got {timeout_ms}")
-        h = self._live_handle()
-        arr = ffi.new("struct ArrowArray*")
-        rows = ffi.new("int64_t*")
-        err = ffi.new("char**")
-        deadline = time.monotonic() + timeout_ms / 1000.0
-        while True:
-            remaining = max(0, int(round((deadline - time.monotonic()) * 1000)))
-            remaining = min(remaining, _MAX_INT32)
-            self._check(lib.kafkars_manager_poll(h, remaining, min(remaining, _SLICE_MS), lib.KAFKARS_UNTIL_NONE, arr, rows, ffi.NULL, err), err)
-            if rows[0] > 0:
-                return pa.RecordBatch._import_from_c(int(ffi.cast("uintptr_t", arr)), self._schema)
-            if remaining <= _SLICE_MS:
-                return self._empty_batch
+        batch, _ = self._handle().poll(timeout_ms)
+        return self._empty_batch if batch is None else batch
+
+    def iter_batches(self, until: Until = "live", *, progress: bool = False) -> Iterator[pa.RecordBatch]:
+        """Yield non-empty batches, in order, until ``until`` (see the module doc).
+
+        With ``progress=True`` a bar (tqdm if installed) shows records
+        released out of records to replay, and the rate.
+        """
+        code = until_code(until)
+        h = self._handle()
+        bar = None
+        if progress:
+            total = self.metrics()["records_to_replay"] if code == _lib.UNTIL_LIVE else None
+            bar = Progress(total, "kafkars replay")
+        try:
+            while True:
+                batch, flags = h.poll(1000, code)
+                if batch is not None:
+                    if bar is not None:
+                        bar.update(batch.num_rows)
+                    yield batch
+                if flags & _lib.FLAG_UNTIL_REACHED:
+                    return
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        """``for batch in manager:`` iterates the replay until it is live."""
+        return self.iter_batches("live")
+
+    def read_all(self, until: Until = "live", *, progress: bool = False) -> pa.Table:
+        """Read the replay (bounded by ``until``) into one ordered Table."""
+        if until is None:
+            raise ConfigError("read_all needs a bound: until='live' or a time (None would never return)")
+        return pa.Table.from_batches(list(self.iter_batches(until, progress=progress)), schema=self._schema)
+
+    def to_reader(self, until: Until = "live", *, idle_timeout_ms: int = 60_000) -> pa.RecordBatchReader:
+        """A ``pyarrow.RecordBatchReader`` over the replay, backed by an Arrow
+        C stream (ArrowArrayStream) exported by the Go core: DuckDB, polars
+        and pyarrow read it without Python in the loop.
+
+        Reading waits at most ``idle_timeout_ms`` for each batch, then fails
+        rather than blocking for ever (e.g. if the broker is gone).
+        """
+        code = until_code(until)
+        if code == _lib.UNTIL_NONE:
+            raise ConfigError("to_reader needs a bound: until='live' or a time")
+        return self._handle().stream(code, idle_timeout_ms)
 
     # -- state -----------------------------------------------------------
 
     def metrics(self) -> dict[str, Any]:
         """Counters and conditions: held/releasable/paused, records consumed
         and released, late and duplicate records, broker outage, errors."""
-        h = self._live_handle()
-        out = ffi.new("char**")
-        err = ffi.new("char**")
-        self._check(lib.kafkars_manager_metrics(h, out, err), err)
-        metrics: dict[str, Any] = json.loads(take_string(out[0]))
-        return metrics
+        return self._handle().metrics()
 
     def is_live(self) -> bool:
         """True once every partition has caught up and every replay record
-        was returned (SPEC G3)."""
-        h = self._live_handle()
-        out = ffi.new("int32_t*")
-        err = ffi.new("char**")
-        self._check(lib.kafkars_manager_is_live(h, out, err), err)
-        return bool(out[0])
+        was returned."""
+        return self._handle().is_live()
 
     def held_message_count(self) -> int:
         """Records held back for ordering."""
@@ -291,12 +295,7 @@ class ConsumerManager(ReplayMixin):
 
     def partition_state(self) -> pa.RecordBatch:
         """One row per partition (:data:`PARTITION_STATE_SCHEMA`)."""
-        h = self._live_handle()
-        arr = ffi.new("struct ArrowArray*")
-        sch = ffi.new("struct ArrowSchema*")
-        err = ffi.new("char**")
-        self._check(lib.kafkars_manager_state(h, arr, sch, err), err)
-        return pa.RecordBatch._import_from_c(int(ffi.cast("uintptr_t", arr)), int(ffi.cast("uintptr_t", sch)))
+        return self._handle().state()
 
     @property
     def schema(self) -> pa.Schema:
@@ -309,23 +308,18 @@ class ConsumerManager(ReplayMixin):
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self._h is None or self._h.closed
 
     # -- lifecycle -------------------------------------------------------
 
     def close(self) -> None:
         """Stop consuming and free native resources. Idempotent. A poll
         running in another thread raises ClosedError."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            h = self._handle
-        err = ffi.new("char**")
-        check(lib.kafkars_manager_close(h, err), err)
+        if self._h is not None:
+            self._h.close()
 
     def __enter__(self) -> "ConsumerManager":
-        self._live_handle()  # a closed manager cannot be re-entered
+        self._handle()  # a closed manager cannot be re-entered
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -333,31 +327,22 @@ class ConsumerManager(ReplayMixin):
 
     def __del__(self) -> None:
         try:
-            if not getattr(self, "_closed", True):
-                self.close()
+            self.close()
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
 
-    def _live_handle(self) -> int:
-        if self._closed:
+    def _handle(self) -> _lib.Handle:
+        if self._h is None or self._h.closed:
             raise self._closed_error()
-        return self._handle
+        return self._h
 
     def _closed_error(self) -> ClosedError:
-        names = [t.name for t in self._topics] if hasattr(self, "_topics") else []
+        names = [t.name for t in getattr(self, "_topics", [])]
         return ClosedError(f"the ConsumerManager of topics {names} is closed; create a new one")
-
-    def _check(self, status: int, err: Any) -> None:
-        """check(), naming this manager's topics when it was closed meanwhile
-        (by close() in another thread)."""
-        try:
-            check(status, err)
-        except ClosedError:
-            raise self._closed_error() from None
 
     def __repr__(self) -> str:
         names = [t.name for t in self._topics]
-        if self._closed:
+        if self.closed:
             return f"ConsumerManager(topics={names}, closed=True)"
         try:
             m = self.metrics()
@@ -367,9 +352,7 @@ class ConsumerManager(ReplayMixin):
         wm = m.get("priming_watermark_ms")
         wm_s = ""
         if wm is not None:
-            wm_s = ", watermark=" + _dt.datetime.fromtimestamp(wm / 1000, _dt.timezone.utc).isoformat(
-                timespec="milliseconds"
-            )
+            wm_s = ", watermark=" + _iso(wm)
         return (
             f"ConsumerManager(topics={names}, partitions={m['partitions']}, state={state}, "
             f"caught_up={m['partitions_caught_up']}/{m['partitions']}, "
@@ -377,6 +360,51 @@ class ConsumerManager(ReplayMixin):
             f"paused={m['paused_partitions']}{wm_s})"
         )
 
+    def _repr_html_(self) -> str:
+        """Partition state as an HTML table (Jupyter)."""
+        try:
+            m = self.metrics()
+            st = self.partition_state().to_pylist()
+        except Exception as exc:  # noqa: BLE001 - repr must not raise
+            return f"<pre>{html.escape(repr(self))}: {html.escape(str(exc))}</pre>"
+        wm = m.get("priming_watermark_ms")
+        wm_s = _iso(wm) if wm else "-"
+        head = (
+            f"<b>kafkars ConsumerManager</b>: {'live' if m['is_live'] else 'replaying'}, "
+            f"{m['partitions_caught_up']}/{m['partitions']} partitions caught up, "
+            f"{m['records_released']:,} released of {m['records_to_replay']:,} to replay, "
+            f"{m['held_messages']:,} held, {m['paused_partitions']} paused, watermark {html.escape(wm_s)}"
+        )
+        cols = ["topic", "partition", "replay_start_offset", "replay_end_offset", "consumed_offset",
+                "released_offset", "last_consumed_timestamp", "held_messages", "late_messages", "is_paused", "is_live"]
+        cols = [c for c in cols if st and c in st[0]]
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(str(r[c]) if r[c] is not None else '-')}</td>" for c in cols) + "</tr>"
+            for r in st
+        )
+        header = "".join(f"<th>{c}</th>" for c in cols)
+        return f"<div>{head}<table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table></div>"
+
+
+def _iso(ms: int) -> str:
+    return _dt.datetime.fromtimestamp(ms / 1000, _dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def read_topics(
+    config: Any,
+    topics: Any,
+    until: Until = "live",
+    *,
+    progress: bool = False,
+    **manager_kwargs: Any,
+) -> pa.Table:
+    """Replay topics into one ordered ``pyarrow.Table`` and close the
+    connection: ``read_topics({"bootstrap.servers": ...}, [SourceTopic.from_earliest("t")])``.
+
+    ``manager_kwargs`` go to :class:`ConsumerManager` (batch_size, ...).
+    """
+    with ConsumerManager(config, topics, **manager_kwargs) as m:
+        return m.read_all(until, progress=progress)
 
 def validate_source_topic(topic: SourceTopic | Mapping[str, Any]) -> SourceTopic:
     """Check a source topic without connecting; returns it as a SourceTopic.
@@ -386,7 +414,5 @@ def validate_source_topic(topic: SourceTopic | Mapping[str, Any]) -> SourceTopic
     """
     t = as_source_topic(topic, 0)
     check_topic_types(t, 0)
-    raw = json.dumps({"topics": [t.to_spec()]}).encode()
-    err = ffi.new("char**")
-    check(lib.kafkars_validate(raw, len(raw), err), err)
+    _lib.validate(json.dumps({"topics": [t.to_spec()]}).encode())
     return t

@@ -1,37 +1,15 @@
-"""Source topics and their start policies (SPEC §2)."""
+"""Source topics and their start policies (docs/guides/offset-policies.md)."""
 
 from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from typing import Any, Mapping, Union
+from typing import Any, Mapping
 
 from kafkars._errors import ConfigError
-
-TimeLike = Union[int, _dt.datetime]
-DurationLike = Union[int, _dt.timedelta]
+from kafkars._time import DurationLike, TimeLike, to_epoch_ms, to_ms
 
 POLICIES = ("earliest", "latest", "relative_time", "absolute_time")
-
-
-def to_epoch_ms(value: TimeLike, what: str) -> int:
-    """Epoch milliseconds from an int or a datetime (naive = UTC)."""
-    if isinstance(value, _dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
-        return int(value.timestamp() * 1000)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{what} must be epoch milliseconds (int) or a datetime, got {value!r}")
-    return value
-
-
-def to_ms(value: DurationLike, what: str) -> int:
-    """Milliseconds from an int or a timedelta."""
-    if isinstance(value, _dt.timedelta):
-        return int(value.total_seconds() * 1000)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{what} must be milliseconds (int) or a timedelta, got {value!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -62,21 +40,22 @@ class SourceTopic:
 
     @staticmethod
     def from_relative_time(name: str, time_ms: DurationLike) -> "SourceTopic":
-        """Replay records from ``time_ms`` milliseconds (or a timedelta) before now."""
+        """Replay records from ``time_ms`` before now: milliseconds, a
+        timedelta or a string such as ``"1h"`` or ``"90s"``."""
         ms = to_ms(time_ms, f"topic {name!r}: relative time")
         if ms < 0:
-            given = f"{ms} ms" if isinstance(time_ms, int) else f"{ms} ms (a negative timedelta)"
+            given = f"{ms} ms" if isinstance(time_ms, int) else f"{ms} ms ({time_ms!r})"
             raise ConfigError(f"topic {name!r}: relative time must be >= 0 ms before now, got {given}")
         return SourceTopic(name=name, policy="relative_time", time_ms=ms)
 
     @staticmethod
     def from_absolute_time(name: str, time_ms: TimeLike) -> "SourceTopic":
-        """Replay records with timestamp >= ``time_ms`` (epoch ms or a datetime;
-        naive datetimes are taken as UTC). A time past the last record means
-        nothing to replay."""
+        """Replay records with timestamp >= ``time_ms``: epoch ms, a datetime
+        (naive = UTC) or a string such as ``"2026-11-23T08:00:00Z"``. A time
+        past the last record means nothing to replay."""
         ms = to_epoch_ms(time_ms, f"topic {name!r}: absolute time")
         if ms < 0:
-            given = f"{time_ms.isoformat()} = {ms} ms" if isinstance(time_ms, _dt.datetime) else f"{ms}"
+            given = f"{time_ms.isoformat()} = {ms} ms" if isinstance(time_ms, _dt.date) else f"{ms}"
             raise ConfigError(
                 f"topic {name!r}: absolute time must be >= 0 (epoch milliseconds, 1970 or later), got {given}"
             )

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import re
 import sys
 import time
 from typing import Any, Sequence
@@ -28,34 +27,8 @@ import pyarrow as pa
 from kafkars._errors import ConfigError, KafkarsError
 from kafkars._lib import librdkafka_version, version
 from kafkars._manager import ConsumerManager
+from kafkars._time import parse_duration_ms, parse_time_ms
 from kafkars._topics import SourceTopic
-
-_DURATION = re.compile(r"^(\d+)(ms|s|m|h|d)?$")
-_UNITS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, None: 1}
-
-
-def parse_duration_ms(text: str) -> int:
-    m = _DURATION.match(text.strip())
-    if not m:
-        raise ConfigError(f"bad duration {text!r}: use milliseconds or a number with ms, s, m, h or d (e.g. 15m)")
-    return int(m.group(1)) * _UNITS[m.group(2)]
-
-
-def parse_time_ms(text: str) -> int:
-    """Epoch ms, 'now', or ISO 8601 (a naive time is UTC)."""
-    text = text.strip()
-    if text == "now":
-        return int(time.time() * 1000)
-    if text.isdigit():
-        return int(text)
-    try:
-        t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(f"bad time {text!r}: use ISO 8601 (2026-11-23T08:00:00Z), epoch milliseconds or 'now'") from None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.timezone.utc)
-    return int(t.timestamp() * 1000)
-
 
 def parse_topic(spec: str) -> SourceTopic:
     """NAME[:POLICY[:ARG]] -> SourceTopic (Kafka topic names have no ':')."""

@@ -29,26 +29,19 @@ import (
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-	"github.com/kafkars/kafkars/bench/gostat"
+	"github.com/kafkars/kafkars/bench/internal/gostat"
+	"github.com/kafkars/kafkars/bench/internal/rdkbench"
 )
 
 func main() {
-	bootstrap := flag.String("b", "", "bootstrap servers")
-	topic := flag.String("t", "", "topic")
 	parts := flag.Int("p", 8, "partitions to write round-robin (0..p-1)")
 	rate := flag.Float64("rate", 5000, "records per second")
 	duration := flag.Duration("duration", 10*time.Second, "how long to produce")
 	vsize := flag.Int("value-size", 100, "value bytes (>= 16)")
-	var props gostat.KV
-	flag.Var(&props, "X", "producer property key=value (repeatable)")
-	flag.Parse()
-	if *bootstrap == "" || *topic == "" || *vsize < 16 || *rate <= 0 || *parts < 1 {
-		fmt.Fprintln(os.Stderr, "usage: bench-producer -b HOST:PORT -t TOPIC [-p 8] [-rate 5000] [-duration 10s] [-value-size 100]")
-		os.Exit(2)
-	}
-	if err := run(*bootstrap, *topic, *parts, *rate, *duration, *vsize, props); err != nil {
-		fmt.Fprintln(os.Stderr, "bench-producer:", err)
-		os.Exit(1)
+	f := rdkbench.Parse("bench-producer -b HOST:PORT -t TOPIC [-p 8] [-rate 5000] [-duration 10s] [-value-size 100] [-X key=value ...]",
+		func() bool { return *vsize >= 16 && *rate > 0 && *parts >= 1 })
+	if err := run(f.Bootstrap, f.Topic, *parts, *rate, *duration, *vsize, f.Props); err != nil {
+		rdkbench.Fail("bench-producer", err)
 	}
 }
 

@@ -1,10 +1,15 @@
-package core
+// Package kafka wires the ordering engine (package core) to a real Kafka
+// cluster: it creates the librdkafka consumer with kafkars' defaults,
+// resolves every partition's replay offsets, assigns them and starts a
+// core.Manager on the Kafka adapter (core/internal/rdk) with the C-heap
+// allocator (core/internal/cmem). It is the only package that imports
+// both the engine and cgo; the C ABI (capi) calls Open.
+package kafka
 
-// open.go: creation (SPEC §3). Resolve every topic's partitions, the replay
-// end of each partition (the offset the consumer can read up to now: the
-// high watermark, or the last stable offset under read_committed) and its
-// start from the topic's policy; then assign everything and start the
-// engine.
+// open.go: creation. Resolve every topic's partitions, the replay end of
+// each partition (the offset the consumer can read up to now: the high
+// watermark, or the last stable offset under read_committed) and its start
+// from the topic's policy; then assign everything and start the engine.
 
 import (
 	"errors"
@@ -14,7 +19,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kafkars/kafkars/core/rdk"
+	"github.com/kafkars/kafkars/core"
+	"github.com/kafkars/kafkars/core/internal/cmem"
+	"github.com/kafkars/kafkars/core/internal/rdk"
+	"github.com/kafkars/kafkars/core/source"
 )
 
 var mallocOnce sync.Once
@@ -31,15 +39,15 @@ func tuneMalloc() {
 
 // Open creates a Manager connected to Kafka. It fails within
 // startup_timeout_ms when no broker answers.
-func Open(o Options) (*Manager, error) {
+func Open(o core.Options) (*core.Manager, error) {
 	tuneMalloc()
 	now := time.Now()
-	r, err := o.resolve(now)
+	r, err := o.Resolve(now)
 	if err != nil {
 		return nil, err
 	}
 	_, userDebug := r.Config["debug"]
-	kc, err := rdk.New(r.props(), fetchBatch, userDebug || os.Getenv("KAFKARS_LOG") == "stderr")
+	kc, err := rdk.New(props(r), core.FetchBatch, userDebug || os.Getenv("KAFKARS_LOG") == "stderr")
 	if err != nil {
 		var ce *rdk.ConfigError
 		if errors.As(err, &ce) {
@@ -47,9 +55,9 @@ func Open(o Options) (*Manager, error) {
 			if ce.Property != "" && !strings.Contains(msg, ce.Property) {
 				msg = fmt.Sprintf("config property %q: %s", ce.Property, msg)
 			}
-			return nil, &Error{Kind: KindConfig, Msg: "invalid config: " + msg}
+			return nil, &core.Error{Kind: core.KindConfig, Msg: "invalid config: " + msg, Cause: err}
 		}
-		return nil, &Error{Kind: KindInternal, Msg: "" + err.Error()}
+		return nil, &core.Error{Kind: core.KindInternal, Msg: err.Error(), Cause: err}
 	}
 	m, err := openWith(r, kc, now)
 	if err != nil {
@@ -59,8 +67,8 @@ func Open(o Options) (*Manager, error) {
 	return m, nil
 }
 
-func openWith(r *resolved, kc *rdk.Consumer, now time.Time) (*Manager, error) {
-	deadline := now.Add(r.startup)
+func openWith(r *core.Settings, kc *rdk.Consumer, now time.Time) (*core.Manager, error) {
+	deadline := now.Add(r.Startup)
 	remaining := func() time.Duration {
 		d := time.Until(deadline)
 		if d < 100*time.Millisecond {
@@ -68,30 +76,26 @@ func openWith(r *resolved, kc *rdk.Consumer, now time.Time) (*Manager, error) {
 		}
 		return d
 	}
-	servers := r.Config["bootstrap.servers"]
-	if servers == "" {
-		servers = r.Config["metadata.broker.list"]
-	}
+	servers := r.Servers()
 	kafkaErr := func(what string, err error) error {
 		var ke *rdk.KafkaError
 		if !errors.As(err, &ke) {
-			return &Error{Kind: KindInternal, Msg: fmt.Sprintf("%s: %v", what, err)}
+			return &core.Error{Kind: core.KindInternal, Msg: fmt.Sprintf("%s: %v", what, err), Cause: err}
 		}
 		logs := lastLine(kc.RecentLogs())
-		switch ke.Code {
-		case rdk.ErrTimedOut, rdk.ErrTransport, rdk.ErrAllBrokersDown, rdk.ErrResolve:
+		if errors.Is(err, source.ErrBrokerDown) || errors.Is(err, source.ErrTimedOut) {
 			msg := fmt.Sprintf("cannot reach Kafka at bootstrap.servers=%q within startup_timeout_ms=%d (%s: %s)",
-				servers, r.startup.Milliseconds(), what, rdk.ErrName(ke.Code))
+				servers, r.Startup.Milliseconds(), what, ke.Name())
 			if logs != "" {
 				msg += "; librdkafka says: " + logs
 			}
-			return &Error{Kind: KindBrokerUnavailable, Code: ke.Code, Msg: msg}
+			return &core.Error{Kind: core.KindBrokerUnavailable, Msg: msg, Cause: err}
 		}
 		msg := fmt.Sprintf("%s failed: %s", what, ke.Error())
 		if logs != "" {
 			msg += "; librdkafka says: " + logs
 		}
-		return &Error{Kind: KindKafka, Code: ke.Code, Msg: msg}
+		return &core.Error{Kind: core.KindKafka, Msg: msg, Cause: err}
 	}
 
 	names := make([]string, len(r.Topics))
@@ -102,28 +106,27 @@ func openWith(r *resolved, kc *rdk.Consumer, now time.Time) (*Manager, error) {
 	if err != nil {
 		return nil, kafkaErr("metadata for topics "+strings.Join(names, ", "), err)
 	}
-	var parts []PartitionInfo
+	var parts []core.PartitionInfo
 	var tps []rdk.TopicPartition
 	for rank, t := range r.Topics {
 		if err := topicErrs[t.Name]; err != nil {
-			var ke *rdk.KafkaError
-			if errors.As(err, &ke) && (ke.Code == rdk.ErrUnknownTopicOrP || ke.Code == rdk.ErrUnknownTopic) {
-				return nil, &Error{Kind: KindTopicNotFound, Code: ke.Code,
+			if errors.Is(err, source.ErrTopicNotFound) {
+				return nil, &core.Error{Kind: core.KindTopicNotFound, Cause: err,
 					Msg: fmt.Sprintf("topic %q does not exist on %s", t.Name, servers)}
 			}
 			return nil, kafkaErr(fmt.Sprintf("metadata for topic %q", t.Name), err)
 		}
 		n := counts[t.Name]
 		if n == 0 {
-			return nil, &Error{Kind: KindTopicNotFound, Msg: fmt.Sprintf("topic %q has no partitions on %s", t.Name, servers)}
+			return nil, &core.Error{Kind: core.KindTopicNotFound, Msg: fmt.Sprintf("topic %q has no partitions on %s", t.Name, servers)}
 		}
 		for p := 0; p < n; p++ {
-			parts = append(parts, PartitionInfo{Topic: t.Name, TopicRank: int32(rank), Partition: int32(p)})
+			parts = append(parts, core.PartitionInfo{Topic: t.Name, TopicRank: int32(rank), Partition: int32(p)})
 			tps = append(tps, rdk.TopicPartition{Topic: t.Name, Partition: int32(p)})
 		}
 	}
 	if err := kc.SetPartitions(tps); err != nil {
-		return nil, &Error{Kind: KindInternal, Msg: "" + err.Error()}
+		return nil, &core.Error{Kind: core.KindInternal, Msg: err.Error(), Cause: err}
 	}
 	kc.SetWantHeaders(r.IncludeHeaders)
 
@@ -142,13 +145,13 @@ func openWith(r *resolved, kc *rdk.Consumer, now time.Time) (*Manager, error) {
 	for i, p := range parts {
 		parts[i].End = ends[i]
 		switch t := r.Topics[p.TopicRank]; t.Policy {
-		case Latest:
+		case core.Latest:
 			parts[i].Start = ends[i]
-		case Earliest:
+		case core.Earliest:
 			sq, sts = append(sq, int32(i)), append(sts, rdk.OffsetBeginning)
-		case RelativeTime:
+		case core.RelativeTime:
 			sq, sts = append(sq, int32(i)), append(sts, now.UnixMilli()-t.TimeMs)
-		case AbsoluteTime:
+		case core.AbsoluteTime:
 			sq, sts = append(sq, int32(i)), append(sts, t.TimeMs)
 		}
 	}
@@ -159,8 +162,8 @@ func openWith(r *resolved, kc *rdk.Consumer, now time.Time) (*Manager, error) {
 		}
 		for k, i := range sq {
 			s := starts[k]
-			// No record at or after the time: nothing to replay (SPEC:
-			// a time past the last record resolves to the end).
+			// No record at or after the time: nothing to replay (a time
+			// past the last record resolves to the end).
 			if s < 0 || s > parts[i].End {
 				s = parts[i].End
 			}
@@ -174,7 +177,7 @@ func openWith(r *resolved, kc *rdk.Consumer, now time.Time) (*Manager, error) {
 	if err := kc.Assign(all, starts); err != nil {
 		return nil, kafkaErr("assign", err)
 	}
-	return newManager(r, parts, kc), nil
+	return core.NewManager(r, parts, kc, cmem.Default), nil
 }
 
 func lastLine(s string) string {
@@ -183,4 +186,15 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+// LibrdkafkaVersion is the version of the librdkafka kafkars runs on.
+func LibrdkafkaVersion() string { return rdk.Version() }
+
+// ArrowMemory reports the C-heap memory of batches handed out: bytes and
+// allocations not yet released by their consumers, and bytes kept for
+// reuse. For leak checks and debugging.
+func ArrowMemory() (liveBytes, liveAllocations, cachedBytes int64) {
+	a := cmem.Default
+	return a.LiveBytes(), a.LiveAllocations(), a.CachedBytes()
 }

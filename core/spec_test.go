@@ -1,10 +1,8 @@
-package main
+package core
 
 import (
 	"strings"
 	"testing"
-
-	"github.com/kafkars/kafkars/core"
 )
 
 func TestDecodeSpec(t *testing.T) {
@@ -33,7 +31,7 @@ func TestDecodeSpec(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := decodeSpec([]byte(tc.spec))
+			_, err := DecodeOptions([]byte(tc.spec))
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
@@ -43,8 +41,8 @@ func TestDecodeSpec(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("error %v, want it to contain %q", err, tc.wantErr)
 			}
-			if core.KindOf(err) != core.KindConfig {
-				t.Fatalf("kind %v, want config", core.KindOf(err))
+			if KindOf(err) != KindConfig {
+				t.Fatalf("kind %v, want config", KindOf(err))
 			}
 		})
 	}
@@ -63,7 +61,7 @@ func TestValidateOptions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			o, err := decodeSpec([]byte(tc.spec))
+			o, err := DecodeOptions([]byte(tc.spec))
 			if err == nil {
 				err = o.Validate()
 			}
@@ -92,10 +90,10 @@ func FuzzDecodeSpec(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		o, err := decodeSpec(data)
+		o, err := DecodeOptions(data)
 		if err != nil {
-			if core.KindOf(err) != core.KindConfig {
-				t.Fatalf("decode error of kind %v: %v", core.KindOf(err), err)
+			if KindOf(err) != KindConfig {
+				t.Fatalf("decode error of kind %v: %v", KindOf(err), err)
 			}
 			return
 		}

@@ -102,59 +102,28 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"time"
 	"unsafe"
 
-	"github.com/kafkars/kafkars/bench/gostat"
+	"github.com/kafkars/kafkars/bench/internal/gostat"
+	"github.com/kafkars/kafkars/bench/internal/rdkbench"
 )
 
+var skip = flag.Int64("skip", 0, "leave out records whose sequence number is below this (warm-up)")
+
 func main() {
-	bootstrap := flag.String("b", "", "bootstrap servers")
-	topic := flag.String("t", "", "topic")
-	skip := flag.Int64("skip", 0, "leave out records whose sequence number is below this (warm-up)")
-	var props gostat.KV
-	flag.Var(&props, "X", "librdkafka property key=value (repeatable)")
-	flag.Parse()
-	if *bootstrap == "" || *topic == "" {
-		fmt.Fprintln(os.Stderr, "usage: bench-floor -b HOST:PORT -t TOPIC [-skip N] [-X key=value ...]")
-		os.Exit(2)
-	}
-	if err := run(*bootstrap, *topic, *skip, props); err != nil {
-		fmt.Fprintln(os.Stderr, "bench-floor:", err)
-		os.Exit(1)
+	f := rdkbench.Parse("bench-floor -b HOST:PORT -t TOPIC [-skip N] [-X key=value ...]", nil)
+	if err := run(f, *skip); err != nil {
+		rdkbench.Fail("bench-floor", err)
 	}
 }
 
-func run(bootstrap, topic string, skip int64, props gostat.KV) error {
-	pairs, err := props.Pairs()
+func run(f rdkbench.Flags, skip int64) error {
+	c, err := rdkbench.NewConsumer("bench-floor", f)
 	if err != nil {
 		return err
 	}
-	errbuf := (*C.char)(C.malloc(512))
-	defer C.free(unsafe.Pointer(errbuf))
-	conf := C.rd_kafka_conf_new()
-	// rd_kafka_assign needs a group handle, hence a group.id; a throwaway
-	// one that never commits (assign only, no subscribe) changes nothing.
-	base := [][2]string{
-		{"bootstrap.servers", bootstrap},
-		{"group.id", fmt.Sprintf("bench-floor-%d", time.Now().UnixNano())},
-		{"enable.auto.commit", "false"},
-	}
-	for _, kv := range append(base, pairs...) {
-		ck, cv := C.CString(kv[0]), C.CString(kv[1])
-		res := C.rd_kafka_conf_set(conf, ck, cv, errbuf, 512)
-		C.free(unsafe.Pointer(ck))
-		C.free(unsafe.Pointer(cv))
-		if res != C.RD_KAFKA_CONF_OK {
-			return fmt.Errorf("property %s=%s: %s", kv[0], kv[1], C.GoString(errbuf))
-		}
-	}
-	rk := C.rd_kafka_new(C.RD_KAFKA_CONSUMER, conf, errbuf, 512)
-	if rk == nil {
-		return fmt.Errorf("rd_kafka_new: %s", C.GoString(errbuf))
-	}
-	defer C.rd_kafka_destroy(rk)
-	C.rd_kafka_poll_set_consumer(rk)
+	defer c.Close()
+	rk := (*C.rd_kafka_t)(c.Handle())
 	q := C.rd_kafka_queue_get_consumer(rk)
 	defer C.rd_kafka_queue_destroy(q)
 
@@ -170,23 +139,18 @@ func run(bootstrap, topic string, skip int64, props gostat.KV) error {
 	defer C.rd_kafka_queue_io_event_enable(q, -1, nil, 0)
 
 	// Assign at the current end: every record produced from now on counts.
-	ctopic := C.CString(topic)
-	defer C.free(unsafe.Pointer(ctopic))
-	nparts, err := partitionCount(rk, ctopic)
+	nparts, err := c.PartitionCount(f.Topic)
 	if err != nil {
 		return err
 	}
-	list := C.rd_kafka_topic_partition_list_new(C.int(nparts))
-	defer C.rd_kafka_topic_partition_list_destroy(list)
-	for p := 0; p < nparts; p++ {
-		_, hi, err := watermarks(rk, ctopic, int32(p))
-		if err != nil {
-			return fmt.Errorf("watermarks of %s [%d]: %w", topic, p, err)
+	ends := make([]int64, nparts)
+	for p := range ends {
+		if _, ends[p], err = c.Watermarks(f.Topic, int32(p)); err != nil {
+			return err
 		}
-		C.rd_kafka_topic_partition_list_add(list, ctopic, C.int32_t(p)).offset = hi
 	}
-	if e := C.rd_kafka_assign(rk, list); e != 0 {
-		return fmt.Errorf("assign: %s", C.GoString(C.rd_kafka_err2str(e)))
+	if err := c.Assign(f.Topic, ends); err != nil {
+		return err
 	}
 	fmt.Println("READY")
 
@@ -214,42 +178,7 @@ func run(bootstrap, topic string, skip int64, props gostat.KV) error {
 	out := gostat.LatencySummary(lats)
 	out["records"] = int64(records)
 	out["vmhwm_kb"] = gostat.VmHWMKB()
-	out["librdkafka"] = C.GoString(C.rd_kafka_version_str())
+	out["librdkafka"] = rdkbench.Version()
 	out["description"] = "librdkafka IO event fd + consume_batch_queue(timeout 0)"
 	return json.NewEncoder(os.Stdout).Encode(out)
-}
-
-func partitionCount(rk *C.rd_kafka_t, ctopic *C.char) (int, error) {
-	rkt := C.rd_kafka_topic_new(rk, ctopic, nil)
-	if rkt == nil {
-		return 0, fmt.Errorf("topic handle: %s", C.GoString(C.rd_kafka_err2str(C.rd_kafka_last_error())))
-	}
-	defer C.rd_kafka_topic_destroy(rkt)
-	var md *C.struct_rd_kafka_metadata
-	if e := C.rd_kafka_metadata(rk, 0, rkt, &md, 10000); e != 0 {
-		return 0, fmt.Errorf("metadata: %s", C.GoString(C.rd_kafka_err2str(e)))
-	}
-	defer C.rd_kafka_metadata_destroy(md)
-	t := (*C.rd_kafka_metadata_topic_t)(unsafe.Pointer(md.topics))
-	if md.topic_cnt < 1 || t.err != 0 {
-		return 0, fmt.Errorf("topic %s not found", C.GoString(ctopic))
-	}
-	return int(t.partition_cnt), nil
-}
-
-// watermarks asks the leader for a partition's low and high offsets,
-// retrying for a while: right after a topic is created its leaders may
-// still answer NOT_LEADER_FOR_PARTITION.
-func watermarks(rk *C.rd_kafka_t, ctopic *C.char, p int32) (lo, hi C.int64_t, err error) {
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		e := C.rd_kafka_query_watermark_offsets(rk, ctopic, C.int32_t(p), &lo, &hi, 10000)
-		if e == 0 {
-			return lo, hi, nil
-		}
-		if time.Now().After(deadline) {
-			return 0, 0, fmt.Errorf("%s", C.GoString(C.rd_kafka_err2str(e)))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }

@@ -3,7 +3,7 @@
 //
 // Why C memory: batches cross the C Data Interface into pyarrow and live
 // there long after the Go call returns; Go memory would be moved or
-// collected under them (SPEC §11). Why not arrow-go's mallocator: it
+// collected under them (docs/design.md, "Memory across the C ABI"). Why not arrow-go's mallocator: it
 // zeroes every allocation (calloc) and records each one in a sync.Map;
 // the batch builder overwrites every byte it hands out, so plain aligned
 // malloc is enough, and the live-bytes counter below lets tests check that
@@ -11,7 +11,7 @@
 //
 // Large blocks (>= 64 KiB) are rounded up to a size class and, when freed,
 // kept in a small cache (at most cacheLimit bytes) for the next batch: with
-// glibc's mmap threshold fixed (see core/rdk.FixMmapThreshold) every large
+// glibc's mmap threshold fixed (see core/internal/rdk.FixMmapThreshold) every large
 // block would otherwise be a fresh mmap whose pages the kernel faults in
 // and zeroes, batch after batch (measured: a third of the CPU of a replay
 // of 1 KiB records).

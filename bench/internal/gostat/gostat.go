@@ -1,5 +1,5 @@
 // Package gostat holds the measuring helpers shared by the Go programs of
-// the benchmark harness (cmd/bench-*): process CPU time, peak RSS read the
+// the benchmark harness (bench/cmd/bench-*): process CPU time, peak RSS read the
 // way that survives exec, latency percentiles computed exactly like the
 // Python clients do (bench/clients/_common.py), repeatable key=value flags,
 // and a stdin watcher the harness uses to stop a live consumer.

@@ -125,15 +125,47 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string { return e.Msg }
 
-// KafkaError is an error librdkafka returned for an operation.
+// KafkaError is an error librdkafka returned, for an operation or as an
+// event while consuming. It unwraps to the source error kind of its code
+// (source.ErrBrokerDown, source.ErrTopicNotFound, ...), so the engine
+// judges it with errors.Is while the message keeps librdkafka's own name
+// and text.
 type KafkaError struct {
 	Code int32
-	Op   string
+	Op   string // the operation that failed; empty for a consume event
 	Msg  string
 }
 
 func (e *KafkaError) Error() string {
+	if e.Op == "" {
+		return fmt.Sprintf("%s: %s", ErrName(e.Code), e.Msg)
+	}
 	return fmt.Sprintf("%s: %s (%s)", e.Op, e.Msg, ErrName(e.Code))
+}
+
+// Name is librdkafka's name of the code, e.g. "_TRANSPORT".
+func (e *KafkaError) Name() string { return ErrName(e.Code) }
+
+// Unwrap returns the error kind of the code, nil for codes the engine
+// does not tell apart.
+func (e *KafkaError) Unwrap() error { return Classify(e.Code) }
+
+// Classify maps a librdkafka error code onto a source error kind (nil when
+// none applies).
+func Classify(code int32) error {
+	switch code {
+	case ErrTransport, ErrAllBrokersDown, ErrResolve:
+		return source.ErrBrokerDown
+	case ErrTimedOut:
+		return source.ErrTimedOut
+	case ErrUnknownTopicOrP, ErrUnknownTopic, ErrUnknownPart:
+		return source.ErrTopicNotFound
+	case ErrAuthentication, ErrTopicAuthFailed:
+		return source.ErrAuth
+	case ErrFatal:
+		return source.ErrFatal
+	}
+	return nil
 }
 
 // TopicPartition names one partition.
@@ -465,7 +497,7 @@ func (k *Consumer) fetch(wait time.Duration, max int, waitFn func(time.Duration)
 	out := k.msgs[:n]
 	if k.c.last_error_code != 0 {
 		code, text, _ := k.TakeError()
-		out = append(out, source.Msg{Kind: source.Error, Partition: -1, Err: code, ErrText: text,
+		out = append(out, source.Msg{Kind: source.Error, Partition: -1, Err: &KafkaError{Code: code, Msg: text},
 			KeyNull: true, ValueNull: true})
 	}
 	if n == 0 {
@@ -480,13 +512,16 @@ func (k *Consumer) fetch(wait time.Duration, max int, waitFn func(time.Duration)
 		m.Offset = int64(d.offset)
 		m.Timestamp = int64(d.ts)
 		m.Kind = source.Kind(d.kind)
-		m.Err = int32(d.err)
-		m.ErrText = ""
+		m.Err = nil
 		m.Headers = nil
 		if m.Kind != source.Record {
 			m.Key, m.Value, m.KeyNull, m.ValueNull = nil, nil, true, true
-			if m.Kind == source.Error && d.errstr != nil {
-				m.ErrText = C.GoString(d.errstr)
+			if m.Kind == source.Error {
+				text := ""
+				if d.errstr != nil {
+					text = C.GoString(d.errstr)
+				}
+				m.Err = &KafkaError{Code: int32(d.err), Msg: text}
 			}
 			continue
 		}

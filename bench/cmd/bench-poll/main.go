@@ -1,8 +1,8 @@
 // Command bench-poll is a reference point of the benchmark harness (bench/):
 // confluent-kafka-go's Consumer.Poll(), one message per call, discarding.
 // It is what a Go program built on confluent-kafka-go does today, and the
-// reason kafkars calls librdkafka's batch API itself (FACTS: no batch API
-// in confluent-kafka-go).
+// reason kafkars calls librdkafka's batch API itself (confluent-kafka-go
+// has no batch API).
 //
 // It assigns every partition of one topic at its low watermark and stops
 // once every partition has delivered the offset just below the high
@@ -15,29 +15,20 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"strconv"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-	"github.com/kafkars/kafkars/bench/gostat"
+	"github.com/kafkars/kafkars/bench/internal/gostat"
+	"github.com/kafkars/kafkars/bench/internal/rdkbench"
 )
 
 func main() {
-	bootstrap := flag.String("b", "", "bootstrap servers")
-	topic := flag.String("t", "", "topic")
-	var props gostat.KV
-	flag.Var(&props, "X", "librdkafka property key=value (repeatable)")
-	flag.Parse()
-	if *bootstrap == "" || *topic == "" {
-		fmt.Fprintln(os.Stderr, "usage: bench-poll -b HOST:PORT -t TOPIC [-X key=value ...]")
-		os.Exit(2)
-	}
-	if err := run(*bootstrap, *topic, props); err != nil {
-		fmt.Fprintln(os.Stderr, "bench-poll:", err)
-		os.Exit(1)
+	f := rdkbench.Parse("bench-poll -b HOST:PORT -t TOPIC [-X key=value ...]", nil)
+	if err := run(f.Bootstrap, f.Topic, f.Props); err != nil {
+		rdkbench.Fail("bench-poll", err)
 	}
 }
 

@@ -1,8 +1,8 @@
-package main
+package core
 
-// decode.go: the only place where bytes from the caller become options.
-// Strict (unknown members are errors) and fuzzed (FuzzDecodeSpec): no input
-// may panic or hang.
+// spec.go: the only place where bytes from the caller become Options: the
+// JSON spec of the C ABI's kafkars_manager_new. Strict (unknown members are
+// errors) and fuzzed (FuzzDecodeSpec): no input may panic or hang.
 
 import (
 	"bytes"
@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"io"
 	"unicode/utf8"
-
-	"github.com/kafkars/kafkars/core"
 )
 
 type topicJSON struct {
@@ -35,12 +33,13 @@ type specJSON struct {
 }
 
 func specErr(format string, args ...any) error {
-	return &core.Error{Kind: core.KindConfig, Msg: "" + fmt.Sprintf(format, args...)}
+	return &Error{Kind: KindConfig, Msg: fmt.Sprintf(format, args...)}
 }
 
-// decodeSpec parses the JSON spec of kafkars_manager_new.
-func decodeSpec(data []byte) (core.Options, error) {
-	var o core.Options
+// DecodeOptions parses the JSON spec of kafkars_manager_new (documented in
+// capi/kafkars.h). Every error is a KindConfig *Error naming the member.
+func DecodeOptions(data []byte) (Options, error) {
+	var o Options
 	if !utf8.Valid(data) {
 		return o, specErr("spec is not valid UTF-8")
 	}
@@ -86,8 +85,8 @@ func decodeSpec(data []byte) (core.Options, error) {
 	return o, nil
 }
 
-func decodeTopic(i int, t topicJSON) (core.TopicSpec, error) {
-	var ts core.TopicSpec
+func decodeTopic(i int, t topicJSON) (TopicSpec, error) {
+	var ts TopicSpec
 	if t.Name == nil {
 		return ts, specErr("topics[%d]: missing 'name'", i)
 	}
@@ -98,7 +97,7 @@ func decodeTopic(i int, t topicJSON) (core.TopicSpec, error) {
 	if t.Policy == nil {
 		return ts, specErr("topic %q: missing 'policy'", ts.Name)
 	}
-	ts.Policy = core.Policy(*t.Policy)
+	ts.Policy = Policy(*t.Policy)
 	hasTime := len(t.TimeMs) > 0 && string(t.TimeMs) != "null"
 	if hasTime {
 		if err := json.Unmarshal(t.TimeMs, &ts.TimeMs); err != nil {
@@ -106,7 +105,7 @@ func decodeTopic(i int, t topicJSON) (core.TopicSpec, error) {
 		}
 	}
 	switch ts.Policy {
-	case core.RelativeTime, core.AbsoluteTime:
+	case RelativeTime, AbsoluteTime:
 		if !hasTime {
 			return ts, specErr("topic %q: policy %s requires 'time_ms'", ts.Name, ts.Policy)
 		}

@@ -1,0 +1,128 @@
+package core
+
+// metrics.go: a snapshot of the Manager's counters and conditions. The JSON
+// names are the keys of the metrics object of the C ABI and of Python's
+// ConsumerManager.metrics(): documented in docs/reference/c-api.md; keys
+// are only ever added, never renamed or removed, within one ABI version.
+
+import (
+	"runtime"
+	"time"
+)
+
+// Metrics is a snapshot of counters and conditions.
+type Metrics struct {
+	// where the replay stands
+	IsLive             bool   `json:"is_live"`
+	Partitions         int    `json:"partitions"`
+	PartitionsCaughtUp int    `json:"partitions_caught_up"`
+	PrimingWatermarkMs *int64 `json:"priming_watermark_ms"` // frontier timestamp while replaying, else null
+	RecordsToReplay    int64  `json:"records_to_replay"`
+	TimeToLiveMs       *int64 `json:"time_to_live_ms"` // from creation to live, null until then
+	UptimeMs           int64  `json:"uptime_ms"`
+
+	// held back for ordering, and backpressure
+	HeldMessages       int   `json:"held_messages"`
+	HeldBytes          int64 `json:"held_bytes"`
+	PeakHeldMessages   int   `json:"peak_held_messages"`
+	PeakHeldBytes      int64 `json:"peak_held_bytes"`
+	ReleasableMessages int   `json:"releasable_messages"`
+	PausedPartitions   int   `json:"paused_partitions"`
+	PauseEvents        int64 `json:"pause_events"`
+
+	// records and batches
+	RecordsConsumed   int64   `json:"records_consumed"`
+	RecordsReleased   int64   `json:"records_released"` // handed to the caller
+	BatchesReleased   int64   `json:"batches_released"`
+	LateMessages      int64   `json:"late_messages"`
+	DuplicatesDropped int64   `json:"duplicates_dropped"`
+	FetchCalls        int64   `json:"fetch_calls"`
+	FetchCallsByPoll  int64   `json:"fetch_calls_by_poll"` // of fetch_calls: made by a waiting poll (linger_ms=0, live)
+	EmptyPolls        int64   `json:"empty_polls"`
+	BuildSeconds      float64 `json:"build_seconds"`
+
+	// errors and health
+	ErrorCount      int64   `json:"error_count"`
+	LastError       *string `json:"last_error"` // null when none
+	BrokerDownForMs *int64  `json:"broker_down_for_ms"`
+	Fatal           *string `json:"fatal_error"` // null unless the manager failed
+
+	// settings in effect
+	BatchSize           int   `json:"batch_size"`
+	LingerMs            int64 `json:"linger_ms"`
+	MaxBufferedMessages int   `json:"max_buffered_messages"`
+	MaxBufferedBytes    int64 `json:"max_buffered_bytes"`
+}
+
+// Metrics returns a snapshot.
+func (e *Manager) Metrics() (m Metrics, err error) {
+	defer e.catch("metrics", &err)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.usableLocked(); err != nil {
+		return Metrics{}, err
+	}
+	now := time.Now()
+	s := &e.stats
+	m = Metrics{
+		IsLive:              e.liveLocked(),
+		Partitions:          len(e.parts),
+		PausedPartitions:    e.m.PausedCount(),
+		HeldMessages:        e.m.Held(),
+		HeldBytes:           e.m.HeldBytes(),
+		PeakHeldMessages:    s.peakHeld,
+		PeakHeldBytes:       s.peakBytes,
+		PauseEvents:         s.pauseEvents,
+		ReleasableMessages:  e.m.Releasable(),
+		LateMessages:        e.m.LateTotal(),
+		RecordsReleased:     s.released,
+		BatchesReleased:     s.batches,
+		FetchCalls:          s.fetches,
+		FetchCallsByPoll:    s.pollFetches,
+		EmptyPolls:          s.emptyPolls,
+		BuildSeconds:        s.releaseTime.Seconds(),
+		ErrorCount:          e.errCount,
+		UptimeMs:            now.Sub(e.createdAt).Milliseconds(),
+		BatchSize:           e.opts.BatchSize,
+		LingerMs:            e.opts.Linger.Milliseconds(),
+		MaxBufferedMessages: e.opts.MaxBufferedMessages,
+		MaxBufferedBytes:    e.opts.MaxBufferedBytes,
+	}
+	if e.lastErr != "" {
+		t := e.lastErr
+		m.LastError = &t
+	}
+	if e.ready != nil {
+		m.ReleasableMessages += int(e.ready.NumRows())
+	}
+	for i := range e.m.parts {
+		p := &e.m.parts[i]
+		m.RecordsConsumed += p.consumed
+		m.DuplicatesDropped += p.dups
+		if p.caughtUp {
+			m.PartitionsCaughtUp++
+		}
+		if d := p.info.End - p.info.Start; d > 0 {
+			m.RecordsToReplay += d
+		}
+	}
+	if ts, ok := e.m.Watermark(); ok {
+		m.PrimingWatermarkMs = &ts
+	}
+	if !e.brokerDown.IsZero() {
+		d := now.Sub(e.brokerDown).Milliseconds()
+		m.BrokerDownForMs = &d
+	}
+	if !s.liveAt.IsZero() {
+		d := s.liveAt.Sub(e.createdAt).Milliseconds()
+		m.TimeToLiveMs = &d
+	}
+	if e.fatal != nil {
+		t := e.fatal.Error()
+		m.Fatal = &t
+	}
+	return m, nil
+}
+
+// Goroutines is runtime.NumGoroutine, for the C ABI's debug counters.
+func Goroutines() int { return runtime.NumGoroutine() }

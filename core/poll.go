@@ -1,0 +1,173 @@
+package core
+
+// poll.go: handing batches to the caller. Poll takes the pre-built batch,
+// or builds one from what is releasable: at once when batch_size rows are
+// releasable, otherwise once the linger time has passed since the first
+// releasable row, otherwise nothing at the timeout.
+
+import (
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// Poll returns the next batch: as soon as batch_size rows are releasable;
+// otherwise, once a row is releasable, after at most linger; otherwise nil
+// (zero rows) at the timeout. The caller owns the batch.
+func (e *Manager) Poll(timeout time.Duration) (arrow.RecordBatch, error) {
+	return e.PollWait(timeout, timeout)
+}
+
+// PollWait is Poll that blocks at most maxWait: past it, it returns nil
+// even though the timeout has not passed (the caller calls again with the
+// remaining timeout). Linger is measured by the manager, not the call, so
+// waiting in slices does not shorten it.
+func (e *Manager) PollWait(timeout, maxWait time.Duration) (rec arrow.RecordBatch, err error) {
+	defer e.catch("poll", &err)
+	start := time.Now()
+	deadline := start.Add(timeout)
+	waitEnd := start.Add(maxWait)
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	e.mu.Lock()
+	e.callers++
+	locked := true // whether this call holds mu (it lets go while waiting)
+	defer func() {
+		if !locked {
+			e.mu.Lock()
+		}
+		e.callers--
+		e.callerLeft = time.Now()
+		e.mu.Unlock()
+	}()
+	for {
+		if err := e.usableLocked(); err != nil {
+			return nil, err
+		}
+		now := time.Now()
+		if e.ready != nil {
+			r := e.ready
+			e.ready = nil
+			if e.m.Releasable() >= e.opts.BatchSize {
+				// keep one batch ahead (built here rather than waiting for
+				// the engine's next round)
+				e.prebuildLocked()
+			}
+			e.tookLocked(now, r)
+			return r, nil
+		}
+		n := e.m.Releasable()
+		if n > 0 {
+			if n >= e.opts.BatchSize || !now.Before(e.lingerFrom.Add(e.opts.Linger)) || !now.Before(deadline) {
+				if n > e.opts.BatchSize {
+					n = e.opts.BatchSize
+				}
+				r := e.buildLocked(n)
+				e.tookLocked(now, r)
+				return r, nil
+			}
+		}
+		if e.fatal != nil {
+			return nil, e.fatal
+		}
+		if !now.Before(deadline) {
+			e.stats.emptyPolls++
+			return nil, nil
+		}
+		if !now.Before(waitEnd) {
+			return nil, nil // not yet: the caller calls again
+		}
+		wakeAt := deadline
+		if waitEnd.Before(wakeAt) {
+			wakeAt = waitEnd
+		}
+		if n > 0 {
+			if t := e.lingerFrom.Add(e.opts.Linger); t.Before(wakeAt) {
+				wakeAt = t
+			}
+		}
+		if n == 0 && e.callerFetchesLocked() {
+			locked = false
+			e.mu.Unlock()
+			e.callerFetch(wakeAt)
+			e.mu.Lock()
+			locked = true
+			continue
+		}
+		ch := e.changed
+		locked = false
+		e.mu.Unlock()
+		d := time.Until(wakeAt)
+		if timer == nil {
+			timer = time.NewTimer(d)
+		} else {
+			timer.Reset(d)
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		e.mu.Lock()
+		locked = true
+	}
+}
+
+// tookLocked runs after Poll took rows: the linger clock restarts for what
+// remains, and the engine may fetch again.
+func (e *Manager) tookLocked(now time.Time, r arrow.RecordBatch) {
+	if r != nil {
+		e.stats.released += r.NumRows()
+		e.stats.batches++
+	}
+	e.lingerFrom = now
+	e.hadRel = e.m.Releasable() > 0 || e.ready != nil
+	if e.stats.liveAt.IsZero() && e.liveLocked() {
+		e.stats.liveAt = now
+	}
+	if e.callerFetchesLocked() {
+		return // the engine stays idle while polls fetch
+	}
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
+// prebuildLocked builds the next full batch ahead of Poll.
+func (e *Manager) prebuildLocked() {
+	e.readyReplay = !e.m.Live()
+	// what the caller has received: the merger counts these rows as
+	// released as soon as they are in the batch
+	if len(e.readyPrev) != len(e.m.parts) {
+		e.readyPrev = make([]int64, len(e.m.parts))
+	}
+	for i := range e.m.parts {
+		e.readyPrev[i] = e.m.parts[i].released
+	}
+	e.ready = e.buildLocked(e.opts.BatchSize)
+}
+
+// buildLocked releases up to n rows into a new batch.
+func (e *Manager) buildLocked(n int) arrow.RecordBatch {
+	if e.hooks != nil && e.hooks.beforeBuild != nil {
+		e.hooks.beforeBuild()
+	}
+	t0 := time.Now()
+	rows := e.m.Release(n, e.builder)
+	if rows == 0 {
+		return nil
+	}
+	rec := e.builder.finish()
+	e.stats.releaseTime += time.Since(t0)
+	return rec
+}
