@@ -57,9 +57,9 @@ _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 def ensure_app(cache_dir: Path | str | None = None) -> Path:
     """Return the path of Apicurio Registry's runner jar, downloading it once.
 
-    Maven fetches the tarball (about 110 MB) from Maven Central into its local
-    repository; it is unpacked (about 160 MB) into ``$KAFKARS_CACHE/apicurio-registry-<v>``
-    (default ``~/.cache/kafkars``). As for the Kafka jars, the directory is
+    Maven fetches the tarball (109 MB) from Maven Central into its local
+    repository; it is unpacked (115 MB) into
+    ``$KAFKARS_CACHE/apicurio-registry-<v>`` (default ``~/.cache/kafkars``). As for the Kafka jars, the directory is
     built under a temporary name and renamed into place with its
     ``.complete`` marker already inside, and a file lock keeps parallel test
     processes from downloading the same thing twice.
@@ -114,8 +114,8 @@ def _download(staging: Path) -> Path:
         "-q",
         # Plugin 2.8 (Maven 3.8's default binding), pinned: with
         # -Dtransitive=false it fetches the artifact without reading its
-        # parent POM, which Maven Central does not have for this release
-        # (3.x plugins fail on it). Its -Ddest copies the file out of the
+        # parent POM (io.apicurio:apicurio-registry:3.0.9), for which Maven
+        # Central answers 404; 3.x plugins read it and fail. Its -Ddest copies the file out of the
         # local repository, wherever settings.xml puts that.
         f"org.apache.maven.plugins:maven-dependency-plugin:{_GET_PLUGIN_VERSION}:get",
         "-Dtransitive=false",
