@@ -67,6 +67,10 @@
 #define KAFKARS_ERR_CLOSED 5
 /* A bug in kafkars (a recovered panic, a broken invariant). */
 #define KAFKARS_ERR_INTERNAL 6
+/* A key or value could not be decoded: a malformed record under
+ * on_error='raise' (the message names topic, partition, offset and cause),
+ * or its schema could not be fetched from the registry. */
+#define KAFKARS_ERR_DECODE 7
 
 /* Schemas for kafkars_schema(). */
 #define KAFKARS_SCHEMA_MESSAGE 0              /* key, value, topic, partition, offset, timestamp */
@@ -77,6 +81,13 @@
  * any value >= 0 is an epoch-millisecond timestamp. */
 #define KAFKARS_UNTIL_NONE -2 /* no bound (plain poll) */
 #define KAFKARS_UNTIL_LIVE -1 /* until the replay is live */
+
+/* Bits of the mode argument of kafkars_manager_poll() and
+ * kafkars_manager_stream(). */
+#define KAFKARS_MODE_FOLLOW 1 /* with a time bound: read on past the replay end (live
+                                 records) until a record at or after the bound, or the
+                                 clock passes it. Without it, a time-bounded read ends
+                                 at the replay end. */
 
 /* Bits of kafkars_manager_poll()'s *out_flags. */
 #define KAFKARS_FLAG_LIVE 1          /* the manager is live: every replay row was returned */
@@ -189,6 +200,7 @@ int32_t kafkars_manager_new(char *spec_json, size_t spec_len,
  *                     time T: rows with timestamp >= T are not returned; the
  *                     first such row and those after it are kept and
  *                     returned by the next call with another until_ms.
+ *   mode        [in]  KAFKARS_MODE_* bits (0: none).
  *   out_array   [out] a zero-initialised struct. When *out_rows > 0 it holds
  *                     a struct array whose children are the columns of
  *                     kafkars_manager_schema(); the caller owns it and calls
@@ -196,16 +208,18 @@ int32_t kafkars_manager_new(char *spec_json, size_t spec_len,
  *   out_rows    [out] the number of rows (0 on failure).
  *   out_flags   [out] KAFKARS_FLAG_* bits; may be NULL. UNTIL_REACHED says
  *                     the bound is reached: for T, a row at or after T was
- *                     met, or the frontier passed T, or the manager is live
- *                     and the clock is past T; for KAFKARS_UNTIL_LIVE, the
+ *                     met, or the frontier passed T, or the replay end was
+ *                     reached (with KAFKARS_MODE_FOLLOW instead: the clock
+ *                     passed T while live); for KAFKARS_UNTIL_LIVE, the
  *                     manager is live.
  *
  * Rows buffered before an error are returned before the error is reported.
  */
 int32_t kafkars_manager_poll(kafkars_handle h, int32_t timeout_ms,
                              int32_t max_wait_ms, int64_t until_ms,
-                             struct ArrowArray *out_array, int64_t *out_rows,
-                             uint32_t *out_flags, char **err);
+                             uint32_t mode, struct ArrowArray *out_array,
+                             int64_t *out_rows, uint32_t *out_flags,
+                             char **err);
 
 /*   h   [in]   a manager handle.
  *   out [out]  1 if the manager is live (every partition caught up and every
@@ -219,6 +233,7 @@ int32_t kafkars_manager_is_live(kafkars_handle h, int32_t *out, char **err);
  *
  *   h               [in]  a manager handle.
  *   until_ms        [in]  KAFKARS_UNTIL_LIVE or an epoch-ms time.
+ *   mode            [in]  KAFKARS_MODE_* bits (0: none).
  *   idle_timeout_ms [in]  a get_next that waits longer than this for a batch
  *                         fails with an error instead of blocking for ever
  *                         (<= 0: one hour).
@@ -226,10 +241,12 @@ int32_t kafkars_manager_is_live(kafkars_handle h, int32_t *out, char **err);
  *                         stream and calls its release. The stream does not
  *                         keep the manager open: after
  *                         kafkars_manager_close(), get_next fails with the
- *                         closed error.
+ *                         closed error. A stream is read once: get_next
+ *                         called again after it reported the end fails
+ *                         with an error saying so.
  */
 int32_t kafkars_manager_stream(kafkars_handle h, int64_t until_ms,
-                               int32_t idle_timeout_ms,
+                               uint32_t mode, int32_t idle_timeout_ms,
                                struct ArrowArrayStream *out, char **err);
 
 /*   h   [in]   a manager handle.

@@ -141,7 +141,7 @@ func kafkars_manager_new(spec *C.char, n C.size_t, out *C.kafkars_handle, errOut
 }
 
 //export kafkars_manager_poll
-func kafkars_manager_poll(h C.kafkars_handle, timeoutMs C.int32_t, maxWaitMs C.int32_t, untilMs C.int64_t,
+func kafkars_manager_poll(h C.kafkars_handle, timeoutMs C.int32_t, maxWaitMs C.int32_t, untilMs C.int64_t, mode C.uint32_t,
 	outArray *C.struct_ArrowArray, outRows *C.int64_t, outFlags *C.uint32_t, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
 	if outArray == nil || outRows == nil {
@@ -161,7 +161,7 @@ func kafkars_manager_poll(h C.kafkars_handle, timeoutMs C.int32_t, maxWaitMs C.i
 	if err != nil {
 		return status(err, errOut)
 	}
-	rec, flags, err := m.Next(time.Duration(timeoutMs)*time.Millisecond, time.Duration(maxWaitMs)*time.Millisecond, int64(untilMs))
+	rec, flags, err := m.Next(time.Duration(timeoutMs)*time.Millisecond, time.Duration(maxWaitMs)*time.Millisecond, int64(untilMs), core.PollMode(mode))
 	if outFlags != nil {
 		*outFlags = C.uint32_t(flags)
 	}
@@ -199,7 +199,7 @@ func kafkars_manager_is_live(h C.kafkars_handle, out *C.int32_t, errOut **C.char
 }
 
 //export kafkars_manager_stream
-func kafkars_manager_stream(h C.kafkars_handle, untilMs C.int64_t, idleMs C.int32_t, out *C.struct_ArrowArrayStream, errOut **C.char) (rc C.int32_t) {
+func kafkars_manager_stream(h C.kafkars_handle, untilMs C.int64_t, mode C.uint32_t, idleMs C.int32_t, out *C.struct_ArrowArrayStream, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
 	if out == nil {
 		return nullArg("out", errOut)
@@ -211,7 +211,7 @@ func kafkars_manager_stream(h C.kafkars_handle, untilMs C.int64_t, idleMs C.int3
 	if err != nil {
 		return status(err, errOut)
 	}
-	s := m.NewStream(int64(untilMs), time.Duration(idleMs)*time.Millisecond)
+	s := m.NewStream(int64(untilMs), core.PollMode(mode), time.Duration(idleMs)*time.Millisecond)
 	cdata.ExportRecordReader(s, (*cdata.CArrowArrayStream)(unsafe.Pointer(out)))
 	s.Release() // the export holds its own reference
 	return C.KAFKARS_OK

@@ -9,22 +9,53 @@ package core
 // ns/row with reserved builders and a C allocator against 218 ns appending
 // blindly; writing the buffers directly is cheaper still (see
 // BenchmarkReleaseBuild).
+//
+// Typed columns (layout.go) are filled by their decoders from the same
+// bytes, row by row, into struct builders reserved for the batch. A row
+// that does not decode is handled by its topic's policy: raise ends the
+// batch before it, null appends a null and the error text, skip marks the
+// row to be filtered out of the finished batch (rare, so a copy is fine).
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/kafkars/kafkars/core/decode"
 	"github.com/kafkars/kafkars/core/source"
 )
 
+// rowOutcome is what add did with a row.
+type rowOutcome int8
+
+const (
+	rowOK      rowOutcome = iota
+	rowNulled             // written with a null typed column (on_error=null)
+	rowSkipped            // written, to be filtered out at finish (on_error=skip)
+	rowFailed             // not complete: the batch ends before it (on_error=raise)
+)
+
+// typedCol is a typed column being built.
+type typedCol struct {
+	TypedColumn
+	b *array.StructBuilder
+}
+
 type batchBuilder struct {
-	mem     memory.Allocator
-	schema  *arrow.Schema
-	topics  [][]byte // topic name per partition index
-	partNo  []int32  // Kafka partition number per partition index
-	headers bool
+	mem    memory.Allocator
+	layout *Layout
+	schema *arrow.Schema
+	topics [][]byte // topic name per partition index
+	partNo []int32  // Kafka partition number per partition index
+	// per partition index: which typed columns apply, and whether the
+	// raw key and value bytes are kept
+	typedOf        [][]int
+	rawKey, rawVal []bool
 
 	n, row int
 	// buffers being filled
@@ -32,6 +63,7 @@ type batchBuilder struct {
 	valValid, valOffs, valData *memory.Buffer
 	topOffs, topData           *memory.Buffer
 	partBuf, offBuf, tsBuf     *memory.Buffer
+	effBuf, origBuf            *memory.Buffer
 	// typed views of the buffers
 	kv, vv           []byte
 	ko, vo, to       []int32
@@ -40,17 +72,45 @@ type batchBuilder struct {
 	kNulls, vNulls   int
 	parts            []int32
 	offs, tss        []int64
-	hb               *array.ListBuilder
-	hs               *array.StructBuilder
-	hk               *array.StringBuilder
-	hv               *array.BinaryBuilder
+	effs, origs      []int64
+	// headers, list or map layout
+	hb *array.ListBuilder
+	hm *array.MapBuilder
+	hs *array.StructBuilder // the list's struct values
+	hk *array.StringBuilder
+	hv *array.BinaryBuilder
+	// typed columns, the error column, and rows to filter out
+	typed   []typedCol
+	errCol  *array.StringBuilder
+	errText []byte
+	skipped []int
+	// err is the decode error of a rowFailed row, with its cause
+	err error
 }
 
-func newBatchBuilder(mem memory.Allocator, parts []PartitionInfo, headers bool) *batchBuilder {
-	b := &batchBuilder{mem: mem, schema: MessageSchema(headers), headers: headers}
+func newBatchBuilder(mem memory.Allocator, parts []PartitionInfo, l *Layout) *batchBuilder {
+	b := &batchBuilder{mem: mem, layout: l, schema: l.Schema()}
 	for _, p := range parts {
 		b.topics = append(b.topics, []byte(p.Topic))
 		b.partNo = append(b.partNo, p.Partition)
+		var cols []int
+		rk, rv := true, true
+		for i, c := range l.Typed {
+			if c.Topic == p.TopicRank {
+				cols = append(cols, i)
+				if c.Key {
+					rk = c.KeepRaw
+				} else {
+					rv = c.KeepRaw
+				}
+			}
+		}
+		b.typedOf = append(b.typedOf, cols)
+		b.rawKey = append(b.rawKey, rk)
+		b.rawVal = append(b.rawVal, rv)
+	}
+	for _, c := range l.Typed {
+		b.typed = append(b.typed, typedCol{TypedColumn: c})
 	}
 	return b
 }
@@ -80,12 +140,13 @@ func int64s(buf *memory.Buffer) []int64 {
 func bitmapLen(n int) int { return (n + 7) / 8 }
 
 // begin allocates buffers for n rows with the given payload totals.
-// topicBytes is the total length of the topic column.
 func (b *batchBuilder) begin(n, keyBytes, valBytes int, keyNulls, valNulls bool, hdrBytes int) {
 	b.n, b.row = n, 0
 	b.kPos, b.vPos, b.tPos = 0, 0, 0
 	b.kNulls, b.vNulls = 0, 0
 	b.keyValid, b.valValid = nil, nil
+	b.skipped = b.skipped[:0]
+	b.err = nil
 	if keyNulls {
 		b.keyValid = b.alloc(bitmapLen(n))
 		b.kv = b.keyValid.Bytes()
@@ -108,7 +169,17 @@ func (b *batchBuilder) begin(n, keyBytes, valBytes int, keyNulls, valNulls bool,
 	b.td = nil
 	b.partBuf, b.offBuf, b.tsBuf = b.alloc(4*n), b.alloc(8*n), b.alloc(8*n)
 	b.parts, b.offs, b.tss = int32s(b.partBuf), int64s(b.offBuf), int64s(b.tsBuf)
-	if b.headers {
+	b.effBuf, b.origBuf, b.effs, b.origs = nil, nil, nil, nil
+	if b.layout.OrderingTimestamp {
+		b.effBuf = b.alloc(8 * n)
+		b.effs = int64s(b.effBuf)
+	}
+	if b.layout.Late == LateRewrite {
+		b.origBuf = b.alloc(8 * n)
+		b.origs = int64s(b.origBuf)
+	}
+	switch b.layout.Headers {
+	case HeadersList:
 		if b.hb == nil {
 			b.hb = array.NewListBuilderWithField(b.mem, HeadersType.ElemField())
 			b.hs = b.hb.ValueBuilder().(*array.StructBuilder)
@@ -118,6 +189,28 @@ func (b *batchBuilder) begin(n, keyBytes, valBytes int, keyNulls, valNulls bool,
 		b.hb.Reserve(n)
 		b.hk.ReserveData(hdrBytes)
 		b.hv.ReserveData(hdrBytes)
+	case HeadersMap:
+		if b.hm == nil {
+			b.hm = array.NewMapBuilderWithType(b.mem, HeadersMapType)
+			b.hk = b.hm.KeyBuilder().(*array.StringBuilder)
+			b.hv = b.hm.ItemBuilder().(*array.BinaryBuilder)
+		}
+		b.hm.Reserve(n)
+		b.hk.ReserveData(hdrBytes)
+		b.hv.ReserveData(hdrBytes)
+	}
+	for i := range b.typed {
+		t := &b.typed[i]
+		if t.b == nil {
+			t.b = array.NewBuilder(b.mem, t.Decoder.Type()).(*array.StructBuilder)
+		}
+		t.b.Reserve(n)
+	}
+	if b.layout.ErrorColumn {
+		if b.errCol == nil {
+			b.errCol = array.NewStringBuilder(b.mem)
+		}
+		b.errCol.Reserve(n)
 	}
 }
 
@@ -129,10 +222,27 @@ func (b *batchBuilder) setTopicBytes(n int) {
 	b.td = b.topData.Bytes()
 }
 
-// add writes record r (bytes in data) of partition index pi as the next row.
-func (b *batchBuilder) add(pi int32, data []byte, r *rec) {
+// add writes record r (bytes in data) of partition index pi as the next
+// row. A typed column that does not decode is handled by its policy; see
+// rowOutcome.
+func (b *batchBuilder) add(pi int32, data []byte, r *rec) rowOutcome {
 	row := b.row
-	if kl := r.kLen; kl >= 0 {
+	// typed columns first: a row that must end the batch is not written
+	out := rowOK
+	if cols := b.typedOf[pi]; len(cols) > 0 {
+		out = b.addTyped(pi, cols, data, r)
+		if out == rowFailed {
+			return rowFailed
+		}
+	} else if b.errCol != nil {
+		b.errCol.AppendNull()
+	}
+	for i := range b.typed {
+		if t := &b.typed[i]; t.Topic != b.typedTopic(pi) {
+			t.b.AppendNull()
+		}
+	}
+	if kl := r.kLen; kl >= 0 && b.rawKey[pi] {
 		copy(b.kd[b.kPos:], data[r.kOff:r.kOff+uint32(kl)])
 		b.kPos += kl
 		if b.kv != nil {
@@ -142,7 +252,7 @@ func (b *batchBuilder) add(pi int32, data []byte, r *rec) {
 		b.kNulls++
 	}
 	b.ko[row+1] = b.kPos
-	if vl := r.vLen; vl >= 0 {
+	if vl := r.vLen; vl >= 0 && b.rawVal[pi] {
 		copy(b.vd[b.vPos:], data[r.vOff:r.vOff+uint32(vl)])
 		b.vPos += vl
 		if b.vv != nil {
@@ -159,27 +269,131 @@ func (b *batchBuilder) add(pi int32, data []byte, r *rec) {
 	b.parts[row] = b.partNo[pi]
 	b.offs[row] = r.off
 	b.tss[row] = r.ts
-	if b.headers {
-		b.hb.Append(true)
-		if hl := r.hLen; hl > 0 {
-			blob := data[r.hOff : r.hOff+uint32(hl)]
-			_ = source.RangeHeaders(blob, func(name, value []byte) {
-				b.hs.Append(true)
-				b.hk.BinaryBuilder.Append(name)
-				if value == nil {
-					b.hv.AppendNull()
-				} else {
-					b.hv.Append(value)
-				}
-			})
-		}
+	if b.origs != nil {
+		b.origs[row] = r.ts
+		b.tss[row] = r.eff
+	}
+	if b.effs != nil {
+		b.effs[row] = r.eff
+	}
+	if b.layout.Headers != HeadersNone {
+		b.addHeaders(data, r)
+	}
+	if out == rowSkipped {
+		b.skipped = append(b.skipped, row)
 	}
 	b.row++
+	return out
 }
 
-// finish returns the batch; the builder's buffers pass to it.
+// typedTopic is the topic rank of partition index pi's typed columns (-1
+// when none apply).
+func (b *batchBuilder) typedTopic(pi int32) int32 {
+	if cols := b.typedOf[pi]; len(cols) > 0 {
+		return b.typed[cols[0]].Topic
+	}
+	return -1
+}
+
+// addTyped decodes the row's typed columns. Every one of them gets exactly
+// one entry unless the outcome is rowFailed (the batch ends before this
+// row and the partial entries are sliced off at finish).
+func (b *batchBuilder) addTyped(pi int32, cols []int, data []byte, r *rec) rowOutcome {
+	out := rowOK
+	b.errText = b.errText[:0]
+	for _, ci := range cols {
+		t := &b.typed[ci]
+		var raw []byte
+		null := false
+		if t.Key {
+			null = r.kLen < 0
+			if !null {
+				raw = data[r.kOff : r.kOff+uint32(r.kLen)]
+			}
+		} else {
+			null = r.vLen < 0
+			if !null {
+				raw = data[r.vOff : r.vOff+uint32(r.vLen)]
+			}
+		}
+		if null { // a null key or value (a tombstone) decodes to null
+			t.b.AppendNull()
+			continue
+		}
+		err := t.Decoder.Append(t.b, raw)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, decode.ErrMalformed) {
+			// not the record's fault (a registry that cannot be reached):
+			// no policy applies
+			b.err = &Error{Kind: KindDecode, Cause: err, Msg: fmt.Sprintf(
+				"cannot decode the %s of %s [%d] at offset %d: %v", keyOrValue(t.Key), b.topics[pi], b.partNo[pi], r.off, err)}
+			return rowFailed
+		}
+		switch t.OnError {
+		case OnErrorNull, OnErrorSkip:
+			t.b.AppendNull()
+			if len(b.errText) > 0 {
+				b.errText = append(b.errText, "; "...)
+			}
+			b.errText = fmt.Appendf(b.errText, "%s: %v", keyOrValue(t.Key), err)
+			if t.OnError == OnErrorSkip {
+				out = rowSkipped
+			} else if out == rowOK {
+				out = rowNulled
+			}
+		default:
+			b.err = &Error{Kind: KindDecode, Cause: err, Msg: fmt.Sprintf(
+				"malformed record in %s [%d] at offset %d: %s: %v (on_error='raise'; on_error='null' or 'skip' keeps reading)",
+				b.topics[pi], b.partNo[pi], r.off, keyOrValue(t.Key), err)}
+			return rowFailed
+		}
+	}
+	if b.errCol != nil {
+		if len(b.errText) > 0 {
+			b.errCol.BinaryBuilder.Append(b.errText)
+		} else {
+			b.errCol.AppendNull()
+		}
+	}
+	return out
+}
+
+func keyOrValue(key bool) string {
+	if key {
+		return "key"
+	}
+	return "value"
+}
+
+func (b *batchBuilder) addHeaders(data []byte, r *rec) {
+	if b.hm != nil {
+		b.hm.Append(true)
+	} else {
+		b.hb.Append(true)
+	}
+	if hl := r.hLen; hl > 0 {
+		blob := data[r.hOff : r.hOff+uint32(hl)]
+		_ = source.RangeHeaders(blob, func(name, value []byte) {
+			if b.hs != nil && b.hm == nil {
+				b.hs.Append(true)
+			}
+			b.hk.BinaryBuilder.Append(name)
+			if value == nil {
+				b.hv.AppendNull()
+			} else {
+				b.hv.Append(value)
+			}
+		})
+	}
+}
+
+// finish returns the batch of the rows added; the builder's buffers pass
+// to it. Rows marked skipped are filtered out (a copy; nil when every row
+// was skipped).
 func (b *batchBuilder) finish() arrow.RecordBatch {
-	n := b.n
+	n := b.row
 	mk := func(dt arrow.DataType, bufs []*memory.Buffer, nulls int) arrow.Array {
 		d := array.NewData(dt, n, bufs, nil, nulls, 0)
 		a := array.MakeFromData(d)
@@ -194,11 +408,26 @@ func (b *batchBuilder) finish() arrow.RecordBatch {
 		mk(arrow.PrimitiveTypes.Int64, []*memory.Buffer{nil, b.offBuf}, 0),
 		mk(TimestampType, []*memory.Buffer{nil, b.tsBuf}, 0),
 	}
-	if b.headers {
-		cols = append(cols, b.hb.NewArray())
+	switch {
+	case b.hm != nil:
+		cols = append(cols, sliced(b.hm.NewArray(), n))
+	case b.hb != nil:
+		cols = append(cols, sliced(b.hb.NewArray(), n))
+	}
+	if b.effBuf != nil {
+		cols = append(cols, mk(TimestampType, []*memory.Buffer{nil, b.effBuf}, 0))
+	}
+	if b.origBuf != nil {
+		cols = append(cols, mk(TimestampType, []*memory.Buffer{nil, b.origBuf}, 0))
+	}
+	for i := range b.typed {
+		cols = append(cols, sliced(b.typed[i].b.NewArray(), n))
+	}
+	if b.errCol != nil {
+		cols = append(cols, sliced(b.errCol.NewArray(), n))
 	}
 	for _, buf := range []*memory.Buffer{b.keyValid, b.keyOffs, b.keyData, b.valValid, b.valOffs, b.valData,
-		b.topOffs, b.topData, b.partBuf, b.offBuf, b.tsBuf} {
+		b.topOffs, b.topData, b.partBuf, b.offBuf, b.tsBuf, b.effBuf, b.origBuf} {
 		if buf != nil {
 			buf.Release()
 		}
@@ -208,6 +437,48 @@ func (b *batchBuilder) finish() arrow.RecordBatch {
 		c.Release()
 	}
 	b.kv, b.vv, b.kd, b.vd, b.td = nil, nil, nil, nil, nil
-	b.ko, b.vo, b.to, b.parts, b.offs, b.tss = nil, nil, nil, nil, nil, nil
+	b.ko, b.vo, b.to, b.parts, b.offs, b.tss, b.effs, b.origs = nil, nil, nil, nil, nil, nil, nil, nil
+	if len(b.skipped) > 0 {
+		return b.filterSkipped(rec)
+	}
 	return rec
+}
+
+// sliced returns the first n rows of a (a typed column of a batch cut
+// before a failed row may hold that row's partial entries).
+func sliced(a arrow.Array, n int) arrow.Array {
+	if a.Len() == n {
+		return a
+	}
+	s := array.NewSlice(a, 0, int64(n))
+	a.Release()
+	return s
+}
+
+// filterSkipped drops the rows marked skipped.
+func (b *batchBuilder) filterSkipped(rec arrow.RecordBatch) arrow.RecordBatch {
+	defer rec.Release()
+	n := int(rec.NumRows())
+	if len(b.skipped) == n {
+		return nil
+	}
+	mb := array.NewBooleanBuilder(b.mem)
+	defer mb.Release()
+	mb.Reserve(n)
+	next := 0
+	for i := 0; i < n; i++ {
+		keep := next >= len(b.skipped) || b.skipped[next] != i
+		if !keep {
+			next++
+		}
+		mb.UnsafeAppend(keep)
+	}
+	mask := mb.NewBooleanArray()
+	defer mask.Release()
+	ctx := compute.WithAllocator(context.Background(), b.mem)
+	out, err := compute.FilterRecordBatch(ctx, rec, mask, compute.DefaultFilterOptions())
+	if err != nil {
+		panic(fmt.Sprintf("filtering skipped rows: %v", err)) // a bug: recovered by the manager
+	}
+	return out
 }

@@ -74,7 +74,7 @@ func benchPipeline(b *testing.B, nparts, valueSize, batch int) {
 		msgs[i] = source.Msg{Kind: source.Record, Partition: int32(i % nparts), Key: keys[i], Value: val}
 	}
 	m := NewMerger(infos, -1, false)
-	bld := newBatchBuilder(&poolAllocator{}, infos, false)
+	bld := newBatchBuilder(&poolAllocator{}, infos, &Layout{})
 	var seq int64
 	fill := func() {
 		for i := range msgs {

@@ -4,8 +4,11 @@ package core
 // before T in replay order and stops at the first record at or after T; the
 // batch holding that record is cut (zero-copy) and the rest is kept for the
 // next poll, so nothing is lost. It also stops once the frontier has passed
-// T (nothing before T can still come), or once the manager is live and the
-// wall clock is past T (so a future T means "tail live until T").
+// T (nothing before T can still come), and at the replay end: a bounded read
+// is a read of history, and a T later than every record must not wait for
+// the clock. Reading on into live records until T is asked for explicitly
+// (ModeFollow): the read then ends at the first live record at or after T,
+// or once the wall clock passes T.
 
 import (
 	"fmt"
@@ -22,6 +25,16 @@ const UntilLive int64 = -1
 // UntilNone disables the until check (plain poll).
 const UntilNone int64 = -2
 
+// PollMode modifies a bounded poll.
+type PollMode uint32
+
+const (
+	// ModeFollow: with a time bound, read on past the replay end (live
+	// records) until a record at or after the bound, or the clock passes
+	// it. Without it a time-bounded read ends at the replay end.
+	ModeFollow PollMode = 1
+)
+
 // PollFlags report conditions after a poll.
 type PollFlags uint32
 
@@ -35,7 +48,7 @@ const (
 
 // Next polls like PollWait and applies until (UntilNone, UntilLive or epoch
 // ms). Rows at or after until are kept for the next call.
-func (e *Manager) Next(timeout, maxWait time.Duration, until int64) (rec arrow.RecordBatch, flags PollFlags, err error) {
+func (e *Manager) Next(timeout, maxWait time.Duration, until int64, mode PollMode) (rec arrow.RecordBatch, flags PollFlags, err error) {
 	defer e.catch("poll", &err)
 	e.pendMu.Lock()
 	rec = e.pending
@@ -48,7 +61,7 @@ func (e *Manager) Next(timeout, maxWait time.Duration, until int64) (rec arrow.R
 	} else {
 		rec, err = e.PollWait(timeout, maxWait)
 		if err != nil {
-			return nil, e.flags(until, false), err
+			return nil, e.flags(until, false, mode), err
 		}
 	}
 	cut := false
@@ -80,10 +93,10 @@ func (e *Manager) Next(timeout, maxWait time.Duration, until int64) (rec arrow.R
 			}
 		}
 	}
-	return rec, e.flags(until, cut), nil
+	return rec, e.flags(until, cut, mode), nil
 }
 
-func (e *Manager) flags(until int64, cut bool) PollFlags {
+func (e *Manager) flags(until int64, cut bool, mode PollMode) PollFlags {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var f PollFlags
@@ -104,6 +117,8 @@ func (e *Manager) flags(until int64, cut bool) PollFlags {
 			f |= FlagUntilReached
 		} else if wm, ok := e.m.Watermark(); ok && wm >= until && e.m.Releasable() == 0 && e.ready == nil && !pendingRows {
 			f |= FlagUntilReached
+		} else if live && mode&ModeFollow == 0 {
+			f |= FlagUntilReached // the replay end: history is read
 		} else if live && time.Now().UnixMilli() >= until && e.m.Releasable() == 0 && e.ready == nil {
 			f |= FlagUntilReached
 		}
@@ -128,21 +143,28 @@ func (e *Manager) releasePending() {
 type Stream struct {
 	m     *Manager
 	until int64
+	mode  PollMode
 	idle  time.Duration
 
-	mu   sync.Mutex
-	refs int64
-	cur  arrow.RecordBatch
-	err  error
-	done bool
+	mu    sync.Mutex
+	refs  int64
+	cur   arrow.RecordBatch
+	err   error
+	done  bool // the bound is reached
+	ended bool // the end was reported once
 }
 
+// errReadTwice is what a stream says when it is read again after its end:
+// a second query over the same reader would otherwise see zero rows.
+var errReadTwice = &Error{Kind: KindClosed, Msg: "this stream was already read to its end (a reader is read once); " +
+	"read the topics again with a new manager, or use kafkars.scan(...), which replays afresh on every read"}
+
 // NewStream returns a reader over m. idle <= 0 means one hour.
-func (e *Manager) NewStream(until int64, idle time.Duration) *Stream {
+func (e *Manager) NewStream(until int64, mode PollMode, idle time.Duration) *Stream {
 	if idle <= 0 {
 		idle = time.Hour
 	}
-	return &Stream{m: e, until: until, idle: idle, refs: 1}
+	return &Stream{m: e, until: until, mode: mode, idle: idle, refs: 1}
 }
 
 func (s *Stream) Retain() { s.mu.Lock(); s.refs++; s.mu.Unlock() }
@@ -167,7 +189,14 @@ func (s *Stream) Next() bool {
 		s.cur.Release()
 		s.cur = nil
 	}
-	if s.done || s.err != nil {
+	if s.err != nil {
+		return false
+	}
+	if s.done {
+		if s.ended {
+			s.err = errReadTwice
+		}
+		s.ended = true
 		return false
 	}
 	deadline := time.Now().Add(s.idle)
@@ -176,7 +205,7 @@ func (s *Stream) Next() bool {
 		if remaining < 0 {
 			remaining = 0
 		}
-		rec, flags, err := s.m.Next(remaining, remaining, s.until)
+		rec, flags, err := s.m.Next(remaining, remaining, s.until, s.mode)
 		if err != nil {
 			s.err = err
 			return false
@@ -192,7 +221,7 @@ func (s *Stream) Next() bool {
 			rec.Release()
 		}
 		if flags&FlagUntilReached != 0 {
-			s.done = true
+			s.done, s.ended = true, true
 			return false
 		}
 		if remaining == 0 {

@@ -171,7 +171,7 @@ func ip(v int) *int { return &v }
 // startManager starts a manager on a scripted source with Go-heap Arrow
 // buffers (the engine takes any allocator).
 func startManager(s *Settings, parts []PartitionInfo, src source.Source) *Manager {
-	return NewManager(s, parts, src, memory.NewGoAllocator())
+	return NewManager(s, parts, src, memory.NewGoAllocator(), nil)
 }
 
 func rowsOf(t *testing.T, rec arrow.RecordBatch, idx map[string]int32, got []rowKey) []rowKey {
@@ -596,4 +596,12 @@ func closeEndsBlockedPoll(t *testing.T, m *Manager) {
 	if el := time.Since(t0); el > time.Second {
 		t.Fatalf("close took %v", el)
 	}
+}
+
+// testAllocator is a checked Go allocator: at the end of the test every
+// buffer handed out must have been released.
+func testAllocator(t *testing.T) *memory.CheckedAllocator {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	return mem
 }

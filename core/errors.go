@@ -18,6 +18,7 @@ const (
 	KindKafka             Kind = 4 // any other error reported by Kafka/librdkafka
 	KindClosed            Kind = 5 // the manager was closed
 	KindInternal          Kind = 6 // a bug in kafkars: please report
+	KindDecode            Kind = 7 // a key or value could not be decoded (malformed, or its schema unavailable)
 )
 
 func (k Kind) String() string {
@@ -36,6 +37,8 @@ func (k Kind) String() string {
 		return "closed"
 	case KindInternal:
 		return "internal"
+	case KindDecode:
+		return "decode"
 	}
 	return fmt.Sprintf("kind(%d)", int32(k))
 }

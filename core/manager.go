@@ -66,6 +66,7 @@ type Manager struct {
 	deferred   []KafkaEvent // events a Poll's fetch left to the engine
 	// lifecycle and health
 	fatal      error
+	noBuild    bool // a record failed to decode: nothing after it is released
 	closed     bool
 	brokerDown time.Time // zero when brokers are reachable
 	progressAt time.Time // last record ingested or partition caught up
@@ -120,8 +121,9 @@ type testHooks struct {
 // parts are the partitions with their resolved offsets, indexed as the
 // source indexes them; mem allocates every Arrow buffer handed out (it
 // must not be Go memory when batches leave the process's Go code: see
-// core/internal/cmem). The manager owns src from now on and closes it.
-func NewManager(s *Settings, parts []PartitionInfo, src source.Source, mem memory.Allocator) *Manager {
+// core/internal/cmem); typed are the decoded columns, built by the caller
+// from the topics' formats. The manager owns src from now on and closes it.
+func NewManager(s *Settings, parts []PartitionInfo, src source.Source, mem memory.Allocator, typed []TypedColumn) *Manager {
 	e := &Manager{
 		opts:      s,
 		parts:     parts,
@@ -139,7 +141,12 @@ func NewManager(s *Settings, parts []PartitionInfo, src source.Source, mem memor
 	if p, ok := src.(source.Prober); ok {
 		e.probe = p
 	}
-	e.builder = newBatchBuilder(e.mem, parts, s.IncludeHeaders)
+	e.m.SetLate(s.Late)
+	layout := &Layout{Headers: s.Headers, OrderingTimestamp: s.OrderingTimestamp, Late: s.Late, Typed: typed}
+	for _, c := range typed {
+		layout.ErrorColumn = layout.ErrorColumn || c.OnError == OnErrorNull
+	}
+	e.builder = newBatchBuilder(e.mem, parts, layout)
 	if e.m.Live() {
 		e.stats.liveAt = e.createdAt
 	}

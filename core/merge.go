@@ -85,7 +85,8 @@ type partition struct {
 	next      int64 // next offset expected; lower ones are duplicates
 	replayEnd int64 // records below this offset belong to the replay
 	released  int64 // last released offset (-1: none)
-	late      int64
+	late      int64 // late records (kept or dropped)
+	malformed int64 // records whose key or value did not decode (nulled or skipped)
 	dups      int64
 	paused    bool
 	consumed  int64 // records delivered
@@ -125,6 +126,7 @@ type Merger struct {
 	f          frontier
 	cutoff     int64 // math.MaxInt64 when none
 	headers    bool
+	dropLate   bool // LateDrop: late records are counted, not kept
 	held       int
 	heldBytes  int64
 	releasable int
@@ -175,6 +177,10 @@ func NewMerger(parts []PartitionInfo, cutoff int64, headers bool) *Merger {
 	return m
 }
 
+// SetLate sets the late-record policy (LateKeep by default). Only LateDrop
+// changes what the merger keeps; LateRewrite is the batch builder's.
+func (m *Merger) SetLate(p LatePolicy) { m.dropLate = p == LateDrop }
+
 // Ingest takes a fetched batch: records go to their partition's queue, EOF
 // events may end a partition's replay, errors are returned for the caller
 // to judge. Call Recompute afterwards (once per batch).
@@ -194,19 +200,23 @@ func (m *Merger) Ingest(msgs []source.Msg, events []KafkaEvent) []KafkaEvent {
 				continue
 			}
 			eff := msg.Timestamp
+			keep := true
 			if p.delivered && eff < p.lastEff {
 				eff = p.lastEff
 				p.late++
 				m.lateAll++
+				keep = !m.dropLate
 			}
-			var hdr []byte
-			if m.headers {
-				hdr = msg.Headers
+			if keep {
+				var hdr []byte
+				if m.headers {
+					hdr = msg.Headers
+				}
+				before := p.q.bytes
+				p.q.push(&m.pool, msg.Offset, msg.Timestamp, eff, msg.Key, msg.KeyNull, msg.Value, msg.ValueNull, hdr)
+				m.held++
+				m.heldBytes += p.q.bytes - before
 			}
-			before := p.q.bytes
-			p.q.push(&m.pool, msg.Offset, msg.Timestamp, eff, msg.Key, msg.KeyNull, msg.Value, msg.ValueNull, hdr)
-			m.held++
-			m.heldBytes += p.q.bytes - before
 			p.delivered = true
 			p.lastEff, p.lastTs, p.lastOff = eff, msg.Timestamp, msg.Offset
 			p.next = msg.Offset + 1
@@ -299,7 +309,9 @@ func (m *Merger) Watermark() (int64, bool) {
 }
 
 // Release moves up to max releasable records, in order-key order, into b.
-// It returns the number of rows written.
+// It returns the number of rows written. When a row's typed column fails
+// under on_error=raise (b.err is set), the batch ends before that row and
+// the row stays held.
 func (m *Merger) Release(max int, b *batchBuilder) int {
 	if max > m.releasable {
 		max = m.releasable
@@ -386,12 +398,12 @@ func (m *Merger) build(b *batchBuilder) {
 		for k := 0; k < n; k++ {
 			c, j := q.at(cur)
 			r := &c.recs[j]
-			if r.kLen < 0 {
+			if r.kLen < 0 || !b.rawKey[i] {
 				keyNulls++
 			} else {
 				keyBytes += int(r.kLen)
 			}
-			if r.vLen < 0 {
+			if r.vLen < 0 || !b.rawVal[i] {
 				valNulls++
 			} else {
 				valBytes += int(r.vLen)
@@ -403,11 +415,21 @@ func (m *Merger) build(b *batchBuilder) {
 	}
 	b.begin(len(m.seq), keyBytes, valBytes, keyNulls > 0, valNulls > 0, hdrBytes)
 	b.setTopicBytes(topicBytes)
-	for _, pi := range m.seq {
+	for i, pi := range m.seq {
 		p := &m.parts[pi]
 		c, j := p.q.at(m.curs[pi])
 		r := &c.recs[j]
-		b.add(pi, c.data, r)
+		switch b.add(pi, c.data, r) {
+		case rowFailed:
+			// the batch ends before this row; it stays held
+			for _, pj := range m.seq[i:] {
+				m.take[pj]--
+			}
+			m.seq = m.seq[:i]
+			return
+		case rowNulled, rowSkipped:
+			p.malformed++
+		}
 		m.lastKey[pi] = frontier{ts: r.eff, p: pi, off: r.off}
 		m.curs[pi] = p.q.next(m.curs[pi])
 	}

@@ -136,7 +136,7 @@ func simulate(t *testing.T, rng *rand.Rand, s scripted, budget Budget) ([]rowKey
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	m := NewMerger(s.parts, -1, false)
-	b := newBatchBuilder(mem, s.parts, false)
+	b := newBatchBuilder(mem, s.parts, &Layout{})
 	idx := map[string]int32{}
 	for i, p := range s.parts {
 		idx[fmt.Sprintf("%s/%d", p.Topic, p.Partition)] = int32(i)
@@ -347,7 +347,7 @@ func TestCutoffEndsReplay(t *testing.T) {
 	if m.Releasable() != 3 {
 		t.Fatalf("releasable = %d, want 3 (both partitions past the cutoff)", m.Releasable())
 	}
-	b := newBatchBuilder(memory.NewGoAllocator(), parts, false)
+	b := newBatchBuilder(memory.NewGoAllocator(), parts, &Layout{})
 	m.Release(10, b)
 	b.finish().Release()
 	if !m.Live() {
@@ -367,7 +367,7 @@ func TestLateCounted(t *testing.T) {
 	if got := m.stateRows()[0].Late; got != 1 {
 		t.Fatalf("late = %d, want 1", got)
 	}
-	b := newBatchBuilder(memory.NewGoAllocator(), parts, false)
+	b := newBatchBuilder(memory.NewGoAllocator(), parts, &Layout{})
 	m.Release(10, b)
 	rec := b.finish()
 	defer rec.Release()
@@ -444,7 +444,7 @@ func TestBatchByteCap(t *testing.T) {
 	m.MarkPosition(0, 100)
 	m.MarkPosition(1, 100)
 	m.Recompute()
-	b := newBatchBuilder(memory.NewGoAllocator(), parts, false)
+	b := newBatchBuilder(memory.NewGoAllocator(), parts, &Layout{})
 	total := 0
 	for m.Releasable() > 0 {
 		n := m.Release(10_000, b)

@@ -34,7 +34,8 @@ type Metrics struct {
 	RecordsConsumed   int64   `json:"records_consumed"`
 	RecordsReleased   int64   `json:"records_released"` // handed to the caller
 	BatchesReleased   int64   `json:"batches_released"`
-	LateMessages      int64   `json:"late_messages"`
+	LateMessages      int64   `json:"late_messages"`     // below their partition's running maximum (kept or dropped)
+	MalformedRecords  int64   `json:"malformed_records"` // keys or values that did not decode (nulled or skipped)
 	DuplicatesDropped int64   `json:"duplicates_dropped"`
 	FetchCalls        int64   `json:"fetch_calls"`
 	FetchCallsByPoll  int64   `json:"fetch_calls_by_poll"` // of fetch_calls: made by a waiting poll (linger_ms=0, live)
@@ -99,6 +100,7 @@ func (e *Manager) Metrics() (m Metrics, err error) {
 		p := &e.m.parts[i]
 		m.RecordsConsumed += p.consumed
 		m.DuplicatesDropped += p.dups
+		m.MalformedRecords += p.malformed
 		if p.caughtUp {
 			m.PartitionsCaughtUp++
 		}

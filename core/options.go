@@ -20,6 +20,10 @@ type TopicSpec struct {
 	Name   string `json:"name"`
 	Policy Policy `json:"policy"`
 	TimeMs int64  `json:"time_ms"`
+	// Key and Value, when set, declare the encoding of the topic's keys or
+	// values: they are decoded into a typed column (layout.go).
+	Key   *Format `json:"key"`
+	Value *Format `json:"value"`
 }
 
 // Defaults. Each is the value a user gets without asking; the reasons are
@@ -75,8 +79,15 @@ type Options struct {
 	MaxBufferedMessages *int   `json:"max_buffered_messages"`
 	MaxBufferedBytes    *int64 `json:"max_buffered_bytes"`
 	IncludeHeaders      bool   `json:"include_headers"`
-	StartupTimeoutMs    *int   `json:"startup_timeout_ms"`
-	BrokerDownTimeoutMs *int   `json:"broker_down_timeout_ms"`
+	// Headers is the headers layout when IncludeHeaders: list (default)
+	// or map.
+	Headers             HeadersLayout `json:"headers_layout"`
+	StartupTimeoutMs    *int          `json:"startup_timeout_ms"`
+	BrokerDownTimeoutMs *int          `json:"broker_down_timeout_ms"`
+	// Late is the late-record policy (default keep).
+	Late LatePolicy `json:"late"`
+	// OrderingTimestamp adds the ordering_timestamp column.
+	OrderingTimestamp bool `json:"ordering_timestamp"`
 }
 
 // Settings are Options after defaults and validation: what a Manager and
@@ -87,7 +98,10 @@ type Settings struct {
 	BatchSize           int
 	MaxBufferedMessages int
 	MaxBufferedBytes    int64
-	IncludeHeaders      bool
+	IncludeHeaders      bool          // Headers != HeadersNone
+	Headers             HeadersLayout // the headers column's layout
+	Late                LatePolicy
+	OrderingTimestamp   bool
 	Linger              time.Duration
 	Startup             time.Duration // bound on creation
 	BrokerDown          time.Duration // 0: never give up on brokers
@@ -109,7 +123,27 @@ func errInvalid(format string, args ...any) error {
 
 // Resolve applies defaults and checks every argument, naming the culprit.
 func (o Options) Resolve(now time.Time) (*Settings, error) {
-	r := &Settings{Config: o.Config, Topics: o.Topics, IncludeHeaders: o.IncludeHeaders, Now: now, Cutoff: -1}
+	r := &Settings{Config: o.Config, Topics: o.Topics, Now: now, Cutoff: -1, OrderingTimestamp: o.OrderingTimestamp}
+	switch {
+	case !o.IncludeHeaders && o.Headers != HeadersNone:
+		return nil, errInvalid("headers_layout %q is given but include_headers is false", string(o.Headers))
+	case !o.IncludeHeaders:
+	case o.Headers == HeadersNone || o.Headers == HeadersList:
+		r.Headers = HeadersList
+	case o.Headers == HeadersMap:
+		r.Headers = HeadersMap
+	default:
+		return nil, errInvalid("headers layout must be 'list' or 'map', got %q", string(o.Headers))
+	}
+	r.IncludeHeaders = r.Headers != HeadersNone
+	switch o.Late {
+	case "", LateKeep:
+		r.Late = LateKeep
+	case LateRewrite, LateDrop:
+		r.Late = o.Late
+	default:
+		return nil, errInvalid("late must be 'keep', 'rewrite' or 'drop', got %q", string(o.Late))
+	}
 	if r.Config == nil {
 		r.Config = map[string]string{}
 	}
@@ -125,6 +159,9 @@ func (o Options) Resolve(now time.Time) (*Settings, error) {
 			return nil, errInvalid("topic %q is listed twice (positions %d and %d): each topic may appear once", t.Name, j, i)
 		}
 		seen[t.Name] = i
+	}
+	if err := checkColumns(o.Topics); err != nil {
+		return nil, err
 	}
 	var err error
 	if r.BatchSize, err = positive("batch_size", o.BatchSize, DefaultBatchSize, 1); err != nil {
@@ -203,6 +240,16 @@ func (t TopicSpec) Validate() error {
 		}
 	default:
 		return errInvalid("topic %q: unknown policy %q (expected earliest, latest, relative_time or absolute_time)", t.Name, string(t.Policy))
+	}
+	if t.Key != nil {
+		if err := t.Key.validate(t.Name, "key"); err != nil {
+			return err
+		}
+	}
+	if t.Value != nil {
+		if err := t.Value.validate(t.Name, "value"); err != nil {
+			return err
+		}
 	}
 	return nil
 }

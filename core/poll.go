@@ -61,6 +61,9 @@ func (e *Manager) PollWait(timeout, maxWait time.Duration) (rec arrow.RecordBatc
 			return r, nil
 		}
 		n := e.m.Releasable()
+		if e.noBuild {
+			n = 0 // held back behind a record that did not decode
+		}
 		if n > 0 {
 			if n >= e.opts.BatchSize || !now.Before(e.lingerFrom.Add(e.opts.Linger)) || !now.Before(deadline) {
 				if n > e.opts.BatchSize {
@@ -68,7 +71,13 @@ func (e *Manager) PollWait(timeout, maxWait time.Duration) (rec arrow.RecordBatc
 				}
 				r := e.buildLocked(n)
 				e.tookLocked(now, r)
-				return r, nil
+				if r != nil {
+					return r, nil
+				}
+				if e.fatal != nil {
+					return nil, e.fatal
+				}
+				continue // every row was skipped: look again
 			}
 		}
 		if e.fatal != nil {
@@ -157,13 +166,25 @@ func (e *Manager) prebuildLocked() {
 	e.ready = e.buildLocked(e.opts.BatchSize)
 }
 
-// buildLocked releases up to n rows into a new batch.
+// buildLocked releases up to n rows into a new batch (nil when no row
+// could be released or every row was skipped). A record that failed to
+// decode under on_error=raise ends the batch before it and becomes the
+// manager's fatal error: the rows before it are returned first, nothing
+// after it is released.
 func (e *Manager) buildLocked(n int) arrow.RecordBatch {
 	if e.hooks != nil && e.hooks.beforeBuild != nil {
 		e.hooks.beforeBuild()
 	}
+	if e.noBuild {
+		return nil
+	}
 	t0 := time.Now()
 	rows := e.m.Release(n, e.builder)
+	if err := e.builder.err; err != nil {
+		e.setFatalLocked(err)
+		e.noBuild = true
+		e.builder.err = nil
+	}
 	if rows == 0 {
 		return nil
 	}

@@ -17,6 +17,8 @@ type topicJSON struct {
 	Name   *string         `json:"name"`
 	Policy *string         `json:"policy"`
 	TimeMs json.RawMessage `json:"time_ms"`
+	Key    *Format         `json:"key"`
+	Value  *Format         `json:"value"`
 }
 
 type specJSON struct {
@@ -28,8 +30,11 @@ type specJSON struct {
 	MaxBufferedMessages *int                       `json:"max_buffered_messages"`
 	MaxBufferedBytes    *int64                     `json:"max_buffered_bytes"`
 	IncludeHeaders      *bool                      `json:"include_headers"`
+	HeadersLayout       *string                    `json:"headers_layout"`
 	StartupTimeoutMs    *int                       `json:"startup_timeout_ms"`
 	BrokerDownTimeoutMs *int                       `json:"broker_down_timeout_ms"`
+	Late                *string                    `json:"late"`
+	OrderingTimestamp   *bool                      `json:"ordering_timestamp"`
 }
 
 func specErr(format string, args ...any) error {
@@ -82,6 +87,15 @@ func DecodeOptions(data []byte) (Options, error) {
 	}
 	o.StartupTimeoutMs = s.StartupTimeoutMs
 	o.BrokerDownTimeoutMs = s.BrokerDownTimeoutMs
+	if s.HeadersLayout != nil {
+		o.Headers = HeadersLayout(*s.HeadersLayout)
+	}
+	if s.Late != nil {
+		o.Late = LatePolicy(*s.Late)
+	}
+	if s.OrderingTimestamp != nil {
+		o.OrderingTimestamp = *s.OrderingTimestamp
+	}
 	return o, nil
 }
 
@@ -98,6 +112,7 @@ func decodeTopic(i int, t topicJSON) (TopicSpec, error) {
 		return ts, specErr("topic %q: missing 'policy'", ts.Name)
 	}
 	ts.Policy = Policy(*t.Policy)
+	ts.Key, ts.Value = t.Key, t.Value
 	hasTime := len(t.TimeMs) > 0 && string(t.TimeMs) != "null"
 	if hasTime {
 		if err := json.Unmarshal(t.TimeMs, &ts.TimeMs); err != nil {

@@ -68,6 +68,11 @@ func Open(o core.Options) (*core.Manager, error) {
 }
 
 func openWith(r *core.Settings, kc *rdk.Consumer, now time.Time) (*core.Manager, error) {
+	// decoders first: a bad schema fails before any request to Kafka
+	typed, err := typedColumns(r)
+	if err != nil {
+		return nil, err
+	}
 	deadline := now.Add(r.Startup)
 	remaining := func() time.Duration {
 		d := time.Until(deadline)
@@ -177,7 +182,7 @@ func openWith(r *core.Settings, kc *rdk.Consumer, now time.Time) (*core.Manager,
 	if err := kc.Assign(all, starts); err != nil {
 		return nil, kafkaErr("assign", err)
 	}
-	return core.NewManager(r, parts, kc, cmem.Default), nil
+	return core.NewManager(r, parts, kc, cmem.Default, typed), nil
 }
 
 func lastLine(s string) string {

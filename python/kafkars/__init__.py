@@ -15,6 +15,7 @@ from kafkars._errors import (
     BrokerUnavailableError,
     ClosedError,
     ConfigError,
+    DecodeError,
     InternalError,
     KafkaError,
     KafkarsError,
@@ -24,6 +25,7 @@ from kafkars import _lib
 from kafkars._lib import librdkafka_version, version as _version
 from kafkars._manager import ConsumerManager, read_topics, validate_source_topic
 from kafkars._topics import SourceTopic
+from kafkars.formats import Avro, Json, Protobuf, SchemaRegistry
 from kafkars.schema import (
     MESSAGE_SCHEMA,
     MESSAGE_SCHEMA_WITH_HEADERS,
@@ -43,9 +45,14 @@ def _debug_counters() -> dict[str, int]:
 
 
 __all__ = [
+    "Avro",
     "BrokerUnavailableError",
     "ClosedError",
     "ConfigError",
+    "DecodeError",
+    "Json",
+    "Protobuf",
+    "SchemaRegistry",
     "ConsumerManager",
     "InternalError",
     "KafkaError",

@@ -35,3 +35,10 @@ class ClosedError(KafkarsError, RuntimeError):
 
 class InternalError(KafkarsError):
     """A bug in kafkars. Please report it with the message."""
+
+
+class DecodeError(KafkarsError, ValueError):
+    """A key or value could not be decoded into its typed column: a malformed
+    record under ``on_error="raise"`` (the message names the topic, partition,
+    offset and cause; rows before it were returned), or a schema that could
+    not be fetched from the registry."""

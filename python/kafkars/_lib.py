@@ -25,6 +25,7 @@ from kafkars._errors import (
     BrokerUnavailableError,
     ClosedError,
     ConfigError,
+    DecodeError,
     InternalError,
     KafkaError,
     KafkarsError,
@@ -61,10 +62,12 @@ ERRORS: dict[int, type[KafkarsError]] = {
     lib.KAFKARS_ERR_KAFKA: KafkaError,
     lib.KAFKARS_ERR_CLOSED: ClosedError,
     lib.KAFKARS_ERR_INTERNAL: InternalError,
+    lib.KAFKARS_ERR_DECODE: DecodeError,
 }
 
 UNTIL_NONE: int = lib.KAFKARS_UNTIL_NONE
 UNTIL_LIVE: int = lib.KAFKARS_UNTIL_LIVE
+MODE_FOLLOW: int = lib.KAFKARS_MODE_FOLLOW
 FLAG_LIVE: int = lib.KAFKARS_FLAG_LIVE
 FLAG_UNTIL_REACHED: int = lib.KAFKARS_FLAG_UNTIL_REACHED
 
@@ -173,7 +176,7 @@ class Handle:
             raise self._closed_error()
         check(status, err)
 
-    def poll(self, timeout_ms: float, until: int = UNTIL_NONE) -> tuple[pa.RecordBatch | None, int]:
+    def poll(self, timeout_ms: float, until: int = UNTIL_NONE, mode: int = 0) -> tuple[pa.RecordBatch | None, int]:
         """The next batch (None for zero rows) and the KAFKARS_FLAG_* bits.
 
         Waits at most ``timeout_ms`` in total, in slices of SLICE_MS so that
@@ -187,7 +190,7 @@ class Handle:
         deadline = time.monotonic() + timeout_ms / 1000.0
         while True:
             remaining = max(0, min(int(round((deadline - time.monotonic()) * 1000)), _MAX_INT32))
-            self._check(lib.kafkars_manager_poll(h, remaining, min(remaining, SLICE_MS), until, arr, rows, flags, err), err)
+            self._check(lib.kafkars_manager_poll(h, remaining, min(remaining, SLICE_MS), until, mode, arr, rows, flags, err), err)
             f = int(flags[0])
             if rows[0] > 0:
                 return pa.RecordBatch._import_from_c(_ptr(arr), self.schema), f
@@ -214,11 +217,11 @@ class Handle:
         self._check(lib.kafkars_manager_state(self._handle(), arr, sch, err), err)
         return pa.RecordBatch._import_from_c(_ptr(arr), _ptr(sch))
 
-    def stream(self, until: int, idle_timeout_ms: int) -> pa.RecordBatchReader:
+    def stream(self, until: int, mode: int, idle_timeout_ms: int) -> pa.RecordBatchReader:
         """An ArrowArrayStream exported by the Go core."""
         stream = ffi.new("struct ArrowArrayStream*")
         err = ffi.new("char**")
-        self._check(lib.kafkars_manager_stream(self._handle(), until, int(idle_timeout_ms), stream, err), err)
+        self._check(lib.kafkars_manager_stream(self._handle(), until, mode, int(idle_timeout_ms), stream, err), err)
         return pa.RecordBatchReader._import_from_c(_ptr(stream))
 
     def close(self) -> None:

@@ -30,6 +30,7 @@ from kafkars._errors import ClosedError, ConfigError
 from kafkars._progress import Progress
 from kafkars._time import TimeLike, to_epoch_ms
 from kafkars._topics import SourceTopic, as_source_topic, check_topic_types
+from kafkars.formats import Json
 
 Until = Union[str, int, _dt.datetime, None]
 
@@ -87,9 +88,11 @@ def _build_spec(
     linger_ms: int,
     max_buffered_messages: int | None,
     max_buffered_bytes: int | None,
-    include_headers: bool,
+    include_headers: bool | str,
     startup_timeout_ms: int | None,
     broker_down_timeout_ms: int | None,
+    late: str = "keep",
+    ordering_timestamp: bool = False,
 ) -> tuple[dict[str, Any], list[SourceTopic]]:
     if not isinstance(config, Mapping):
         raise ConfigError(f"config must be a dict of librdkafka properties, got {type(config).__name__}")
@@ -125,14 +128,78 @@ def _build_spec(
             raise ConfigError(f"{name} must be an int, got {v!r}")
         if v is not None and name != "max_buffered_bytes" and abs(v) > _MAX_INT32:
             raise ConfigError(f"{name} is out of range: {v}")
+    if include_headers in (True, False):
+        headers: dict[str, Any] = {"include_headers": bool(include_headers)}
+    elif include_headers in ("list", "map"):
+        headers = {"include_headers": True, "headers_layout": include_headers}
+    else:
+        raise ConfigError(f"include_headers must be True, False, 'list' or 'map', got {include_headers!r}")
+    if late not in LATE_POLICIES:
+        raise ConfigError(f"late must be one of {LATE_POLICIES}, got {late!r}")
+    if not isinstance(ordering_timestamp, bool):
+        raise ConfigError(f"ordering_timestamp must be True or False, got {ordering_timestamp!r}")
+    if any(isinstance(f, Json) and f.schema is None for t in tl for f in (t.key, t.value)):
+        tl = infer_json_schemas(cfg, tl, startup_timeout_ms)
     spec: dict[str, Any] = {
         "config": cfg,
         "topics": [t.to_spec() for t in tl],
         "cutoff_ms": None if cutoff_ms is None else to_epoch_ms(cutoff_ms, "cutoff_ms"),
-        "include_headers": bool(include_headers),
+        **headers,
+        "late": late,
+        "ordering_timestamp": ordering_timestamp,
         **{k: v for k, v in ints.items() if v is not None},
     }
     return spec, tl
+
+
+#: What happens to late records (docs/design.md, "Order key").
+LATE_POLICIES = ("keep", "rewrite", "drop")
+
+
+def infer_json_schemas(cfg: dict[str, str], topics: list[SourceTopic], startup_timeout_ms: int | None) -> list[SourceTopic]:
+    """Topics whose Json format has no schema get one inferred by pyarrow
+    from the first ``sample`` records the topic would replay (read by a
+    short-lived manager), then fixed for the life of the manager."""
+    import dataclasses
+    import io
+
+    import pyarrow.json as pj
+
+    out = []
+    for t in topics:
+        todo = [(which, f) for which, f in (("key", t.key), ("value", t.value)) if isinstance(f, Json) and f.schema is None]
+        if not todo:
+            out.append(t)
+            continue
+        plain = dataclasses.replace(t, key=None, value=None)
+        n = max(f.sample for _, f in todo)
+        with ConsumerManager(cfg, [plain], batch_size=min(n, 10_000), startup_timeout_ms=startup_timeout_ms) as m:
+            rows: list[pa.RecordBatch] = []
+            got = 0
+            for batch in m.iter_batches("live"):
+                rows.append(batch)
+                got += batch.num_rows
+                if got >= n:
+                    break
+        sample = pa.Table.from_batches(rows, schema=m.schema) if rows else None
+        changes = {}
+        for which, f in todo:
+            vals = [] if sample is None else [v for v in sample.column(which).to_pylist()[: f.sample] if v]
+            if not vals:
+                raise ConfigError(
+                    f"topic {t.name!r}: cannot infer the {which} schema of Json(): the replay has no records to sample "
+                    f"(policy {t.policy!r}); pass Json(schema=pa.schema([...]))"
+                )
+            try:
+                inferred = pj.read_json(io.BytesIO(b"\n".join(v.replace(b"\n", b" ") for v in vals))).schema
+            except pa.ArrowInvalid as exc:
+                raise ConfigError(
+                    f"topic {t.name!r}: cannot infer the {which} schema of Json() from {len(vals)} sampled records: {exc}; "
+                    f"pass Json(schema=...)"
+                ) from None
+            changes[which] = dataclasses.replace(f, schema=inferred)
+        out.append(dataclasses.replace(t, **changes))
+    return out
 
 
 class ConsumerManager:
@@ -157,11 +224,20 @@ class ConsumerManager:
         max_buffered_messages / max_buffered_bytes: records held back for
             ordering before partitions ahead of the frontier are paused
             (defaults 500 000 and 64 MiB).
-        include_headers: add a ``headers`` column.
+        include_headers: add a ``headers`` column: ``True`` or ``"list"`` for
+            ``list<struct<key, value>>`` (order and duplicates kept), ``"map"``
+            for ``map<string, binary>``.
         startup_timeout_ms: creation fails with BrokerUnavailableError after
             this long without a broker (default 15 000).
         broker_down_timeout_ms: ``poll()`` raises BrokerUnavailableError after
             brokers have been unreachable this long (default 300 000; 0: never).
+        late: records whose timestamp is below the running maximum of their
+            partition: ``"keep"`` (default; kept in place, ``timestamp`` can
+            go backwards), ``"rewrite"`` (``timestamp`` becomes the ordering
+            timestamp, the record's own is in ``original_timestamp``) or
+            ``"drop"`` (dropped, counted in ``late_messages``).
+        ordering_timestamp: add an ``ordering_timestamp`` column: the
+            timestamp rows are ordered by (the running maximum).
 
     Raises:
         ConfigError, TopicNotFoundError, BrokerUnavailableError, KafkaError.
@@ -176,10 +252,12 @@ class ConsumerManager:
         linger_ms: int = 5,
         max_buffered_messages: int | None = None,
         max_buffered_bytes: int | None = None,
-        include_headers: bool = False,
+        include_headers: bool | str = False,
         *,
         startup_timeout_ms: int | None = None,
         broker_down_timeout_ms: int | None = None,
+        late: str = "keep",
+        ordering_timestamp: bool = False,
     ) -> None:
         self._h: _lib.Handle | None = None
         spec, tl = _build_spec(
@@ -193,6 +271,8 @@ class ConsumerManager:
             include_headers=include_headers,
             startup_timeout_ms=startup_timeout_ms,
             broker_down_timeout_ms=broker_down_timeout_ms,
+            late=late,
+            ordering_timestamp=ordering_timestamp,
         )
         self._topics = tl
         self._batch_size = batch_size
@@ -220,13 +300,21 @@ class ConsumerManager:
         batch, _ = self._handle().poll(timeout_ms)
         return self._empty_batch if batch is None else batch
 
-    def iter_batches(self, until: Until = "live", *, progress: bool = False) -> Iterator[pa.RecordBatch]:
+    def iter_batches(
+        self, until: Until = "live", *, follow: bool = False, progress: bool = False
+    ) -> Iterator[pa.RecordBatch]:
         """Yield non-empty batches, in order, until ``until`` (see the module doc).
+
+        A time bound reads history: it ends at the first record at or after
+        the time, or at the replay end, whichever comes first, even when the
+        time is in the future. ``follow=True`` reads on into live records
+        until one at or after the time arrives or the clock passes it.
 
         With ``progress=True`` a bar (tqdm if installed) shows records
         released out of records to replay, and the rate.
         """
         code = until_code(until)
+        mode = _lib.MODE_FOLLOW if follow else 0
         h = self._handle()
         bar = None
         if progress:
@@ -234,7 +322,7 @@ class ConsumerManager:
             bar = Progress(total, "kafkars replay")
         try:
             while True:
-                batch, flags = h.poll(1000, code)
+                batch, flags = h.poll(1000, code, mode)
                 if batch is not None:
                     if bar is not None:
                         bar.update(batch.num_rows)
@@ -249,24 +337,27 @@ class ConsumerManager:
         """``for batch in manager:`` iterates the replay until it is live."""
         return self.iter_batches("live")
 
-    def read_all(self, until: Until = "live", *, progress: bool = False) -> pa.Table:
-        """Read the replay (bounded by ``until``) into one ordered Table."""
+    def read_all(self, until: Until = "live", *, follow: bool = False, progress: bool = False) -> pa.Table:
+        """Read the replay (bounded by ``until``; see :meth:`iter_batches`)
+        into one ordered Table."""
         if until is None:
             raise ConfigError("read_all needs a bound: until='live' or a time (None would never return)")
-        return pa.Table.from_batches(list(self.iter_batches(until, progress=progress)), schema=self._schema)
+        return pa.Table.from_batches(list(self.iter_batches(until, follow=follow, progress=progress)), schema=self._schema)
 
-    def to_reader(self, until: Until = "live", *, idle_timeout_ms: int = 60_000) -> pa.RecordBatchReader:
+    def to_reader(self, until: Until = "live", *, follow: bool = False, idle_timeout_ms: int = 60_000) -> pa.RecordBatchReader:
         """A ``pyarrow.RecordBatchReader`` over the replay, backed by an Arrow
         C stream (ArrowArrayStream) exported by the Go core: DuckDB, polars
         and pyarrow read it without Python in the loop.
 
         Reading waits at most ``idle_timeout_ms`` for each batch, then fails
-        rather than blocking for ever (e.g. if the broker is gone).
+        rather than blocking for ever (e.g. if the broker is gone). The
+        reader is read once: reading it again raises (use ``kafkars.scan``
+        for a source that replays afresh on every read).
         """
         code = until_code(until)
         if code == _lib.UNTIL_NONE:
             raise ConfigError("to_reader needs a bound: until='live' or a time")
-        return self._handle().stream(code, idle_timeout_ms)
+        return self._handle().stream(code, _lib.MODE_FOLLOW if follow else 0, idle_timeout_ms)
 
     # -- state -----------------------------------------------------------
 

@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 from kafkars._errors import ConfigError
 from kafkars._time import DurationLike, TimeLike, to_epoch_ms, to_ms
+from kafkars.formats import Format, check_format
 
 POLICIES = ("earliest", "latest", "relative_time", "absolute_time")
 
@@ -22,34 +23,46 @@ class SourceTopic:
         SourceTopic.from_earliest("trades")
         SourceTopic.from_relative_time("quotes", timedelta(hours=1))
         SourceTopic.from_absolute_time("news", datetime(2026, 11, 23, tzinfo=timezone.utc))
+
+    ``key=`` and ``value=`` declare how keys and values are encoded
+    (:class:`kafkars.Json`, :class:`kafkars.Avro`, :class:`kafkars.Protobuf`);
+    they are then decoded into typed columns::
+
+        SourceTopic.from_earliest("trades", value=kafkars.Json(schema=trade_schema))
     """
 
     name: str
     policy: str = "latest"
     time_ms: int | None = None
+    key: Format | None = None
+    value: Format | None = None
 
     @staticmethod
-    def from_earliest(name: str) -> "SourceTopic":
+    def from_earliest(name: str, *, key: Format | None = None, value: Format | None = None) -> "SourceTopic":
         """Replay everything still in the topic."""
-        return SourceTopic(name=name, policy="earliest")
+        return SourceTopic(name=name, policy="earliest", key=key, value=value)
 
     @staticmethod
-    def from_latest(name: str) -> "SourceTopic":
+    def from_latest(name: str, *, key: Format | None = None, value: Format | None = None) -> "SourceTopic":
         """Nothing to replay: only records produced from now on (live)."""
-        return SourceTopic(name=name, policy="latest")
+        return SourceTopic(name=name, policy="latest", key=key, value=value)
 
     @staticmethod
-    def from_relative_time(name: str, time_ms: DurationLike) -> "SourceTopic":
+    def from_relative_time(
+        name: str, time_ms: DurationLike, *, key: Format | None = None, value: Format | None = None
+    ) -> "SourceTopic":
         """Replay records from ``time_ms`` before now: milliseconds, a
         timedelta or a string such as ``"1h"`` or ``"90s"``."""
         ms = to_ms(time_ms, f"topic {name!r}: relative time")
         if ms < 0:
             given = f"{ms} ms" if isinstance(time_ms, int) else f"{ms} ms ({time_ms!r})"
             raise ConfigError(f"topic {name!r}: relative time must be >= 0 ms before now, got {given}")
-        return SourceTopic(name=name, policy="relative_time", time_ms=ms)
+        return SourceTopic(name=name, policy="relative_time", time_ms=ms, key=key, value=value)
 
     @staticmethod
-    def from_absolute_time(name: str, time_ms: TimeLike) -> "SourceTopic":
+    def from_absolute_time(
+        name: str, time_ms: TimeLike, *, key: Format | None = None, value: Format | None = None
+    ) -> "SourceTopic":
         """Replay records with timestamp >= ``time_ms``: epoch ms, a datetime
         (naive = UTC) or a string such as ``"2026-11-23T08:00:00Z"``. A time
         past the last record means nothing to replay."""
@@ -59,10 +72,15 @@ class SourceTopic:
             raise ConfigError(
                 f"topic {name!r}: absolute time must be >= 0 (epoch milliseconds, 1970 or later), got {given}"
             )
-        return SourceTopic(name=name, policy="absolute_time", time_ms=ms)
+        return SourceTopic(name=name, policy="absolute_time", time_ms=ms, key=key, value=value)
 
     def to_spec(self) -> dict[str, Any]:
-        return {"name": self.name, "policy": self.policy, "time_ms": self.time_ms}
+        out: dict[str, Any] = {"name": self.name, "policy": self.policy, "time_ms": self.time_ms}
+        if self.key is not None:
+            out["key"] = self.key.to_spec()
+        if self.value is not None:
+            out["value"] = self.value.to_spec()
+        return out
 
 
 def as_source_topic(obj: Any, index: int) -> SourceTopic:
@@ -71,14 +89,15 @@ def as_source_topic(obj: Any, index: int) -> SourceTopic:
     if isinstance(obj, SourceTopic):
         return obj
     if isinstance(obj, Mapping):
-        unknown = set(obj) - {"name", "policy", "time_ms"}
+        unknown = set(obj) - {"name", "policy", "time_ms", "key", "value"}
         if unknown:
-            raise ConfigError(f"topics[{index}]: unknown keys {sorted(unknown)} (expected name, policy, time_ms)")
+            raise ConfigError(f"topics[{index}]: unknown keys {sorted(unknown)} (expected name, policy, time_ms, key, value)")
         if "name" not in obj:
             raise ConfigError(f"topics[{index}]: missing 'name' key")
         if "policy" not in obj:
             raise ConfigError(f"topics[{index}]: missing 'policy' key")
-        return SourceTopic(name=obj["name"], policy=obj["policy"], time_ms=obj.get("time_ms"))
+        return SourceTopic(name=obj["name"], policy=obj["policy"], time_ms=obj.get("time_ms"),
+                           key=obj.get("key"), value=obj.get("value"))
     if isinstance(obj, str):
         raise ConfigError(
             f"topics[{index}] is the string {obj!r}: wrap it in a policy, e.g. "
@@ -88,6 +107,8 @@ def as_source_topic(obj: Any, index: int) -> SourceTopic:
 
 
 def check_topic_types(t: SourceTopic, index: int) -> None:
+    check_format(t.key, f"topic {t.name!r}: key")
+    check_format(t.value, f"topic {t.name!r}: value")
     if not isinstance(t.name, str):
         raise ConfigError(f"topics[{index}]: name must be a string, got {t.name!r}")
     if not isinstance(t.policy, str):
