@@ -28,7 +28,7 @@ func (d *Decoder) emitMsg(m *msgPlan, inst int32, sb *array.StructBuilder) {
 		}
 		switch f.card {
 		case single:
-			if s.tail < 0 {
+			if s.cnt == 0 {
 				if f.nullable {
 					f.bld.AppendNull()
 				} else {
@@ -36,7 +36,7 @@ func (d *Decoder) emitMsg(m *msgPlan, inst int32, sb *array.StructBuilder) {
 				}
 				continue
 			}
-			d.emitValue(&f.val, &d.recs[s.tail])
+			d.emitValue(&f.val, s.val, s.off, s.n)
 		case list:
 			f.bld.(*array.ListBuilder).Append(true)
 			for r := s.head; r >= 0; r = d.recs[r].next {
@@ -44,7 +44,7 @@ func (d *Decoder) emitMsg(m *msgPlan, inst int32, sb *array.StructBuilder) {
 				if f.val.packable && rr.n >= 0 {
 					d.emitPacked(&f.val, rr)
 				} else {
-					d.emitValue(&f.val, rr)
+					d.emitValue(&f.val, rr.val, rr.off, rr.n)
 				}
 			}
 		case mapping:
@@ -53,30 +53,49 @@ func (d *Decoder) emitMsg(m *msgPlan, inst int32, sb *array.StructBuilder) {
 	}
 }
 
-// emitValue appends the value recorded in r.
-func (d *Decoder) emitValue(v *valuePlan, r *rec) {
+// emitValue appends one value: its bits val, or its bytes at off (n
+// long), or its message instance off.
+func (d *Decoder) emitValue(v *valuePlan, val uint64, off, n int32) {
 	switch v.kind {
 	case kString:
-		v.bld.(*array.StringBuilder).BinaryBuilder.Append(d.data[r.off : r.off+r.n])
+		appendBytes(v.bld.(*array.StringBuilder).BinaryBuilder, d.data[off:off+n])
 	case kBytes:
-		v.bld.(*array.BinaryBuilder).Append(d.data[r.off : r.off+r.n])
+		appendBytes(v.bld.(*array.BinaryBuilder), d.data[off:off+n])
 	case kMessage:
-		d.emitMsg(v.msg, r.off, v.bld.(*array.StructBuilder))
-	case kTimestamp:
-		t, _ := d.timeValue(v, r.off) // checked in pass 1.5
-		v.bld.(*array.TimestampBuilder).Append(arrow.Timestamp(t))
+		d.emitMsg(v.msg, off, v.bld.(*array.StructBuilder))
+	case kTimestamp: // val was set by pass 1.5
+		if b := v.bld.(*array.TimestampBuilder); b.Len() < b.Cap() {
+			b.UnsafeAppend(arrow.Timestamp(val))
+		} else {
+			b.Append(arrow.Timestamp(val))
+		}
 	case kDuration:
-		t, _ := d.timeValue(v, r.off)
-		v.bld.(*array.DurationBuilder).Append(arrow.Duration(t))
+		if b := v.bld.(*array.DurationBuilder); b.Len() < b.Cap() {
+			b.UnsafeAppend(arrow.Duration(val))
+		} else {
+			b.Append(arrow.Duration(val))
+		}
 	case kWrapper:
 		inner := &v.msg.fields[0]
-		if s := d.slots[r.off]; s.tail >= 0 {
-			d.emitValue(&inner.val, &d.recs[s.tail])
+		if s := &d.slots[off]; s.cnt > 0 {
+			d.emitValue(&inner.val, s.val, s.off, s.n)
 		} else {
 			d.emitDefault(&inner.val)
 		}
 	default:
-		d.emitScalar(v, r.val)
+		d.emitScalar(v, val)
+	}
+}
+
+// The appends below skip the builder's Reserve when it has room: the
+// builders are reserved a batch at a time, and Reserve is a good part of
+// the cost of appending one small value.
+
+func appendBytes(b *array.BinaryBuilder, v []byte) {
+	if b.Len() < b.Cap() && b.DataLen()+len(v) <= b.DataCap() {
+		b.UnsafeAppend(v)
+	} else {
+		b.Append(v)
 	}
 }
 
@@ -84,23 +103,56 @@ func (d *Decoder) emitValue(v *valuePlan, r *rec) {
 func (d *Decoder) emitScalar(v *valuePlan, x uint64) {
 	switch v.kind {
 	case kBool:
-		v.bld.(*array.BooleanBuilder).Append(x != 0)
-	case kInt32, kSfixed32:
-		v.bld.(*array.Int32Builder).Append(int32(x))
-	case kSint32:
-		v.bld.(*array.Int32Builder).Append(int32(protowire.DecodeZigZag(x & math.MaxUint32)))
+		b := v.bld.(*array.BooleanBuilder)
+		if b.Len() < b.Cap() {
+			b.UnsafeAppend(x != 0)
+		} else {
+			b.Append(x != 0)
+		}
+	case kInt32, kSfixed32, kSint32:
+		y := int32(x)
+		if v.kind == kSint32 {
+			y = int32(protowire.DecodeZigZag(x & math.MaxUint32))
+		}
+		if b := v.bld.(*array.Int32Builder); b.Len() < b.Cap() {
+			b.UnsafeAppend(y)
+		} else {
+			b.Append(y)
+		}
 	case kUint32, kFixed32:
-		v.bld.(*array.Uint32Builder).Append(uint32(x))
-	case kInt64, kSfixed64:
-		v.bld.(*array.Int64Builder).Append(int64(x))
-	case kSint64:
-		v.bld.(*array.Int64Builder).Append(protowire.DecodeZigZag(x))
+		if b := v.bld.(*array.Uint32Builder); b.Len() < b.Cap() {
+			b.UnsafeAppend(uint32(x))
+		} else {
+			b.Append(uint32(x))
+		}
+	case kInt64, kSfixed64, kSint64:
+		y := int64(x)
+		if v.kind == kSint64 {
+			y = protowire.DecodeZigZag(x)
+		}
+		if b := v.bld.(*array.Int64Builder); b.Len() < b.Cap() {
+			b.UnsafeAppend(y)
+		} else {
+			b.Append(y)
+		}
 	case kUint64, kFixed64:
-		v.bld.(*array.Uint64Builder).Append(x)
+		if b := v.bld.(*array.Uint64Builder); b.Len() < b.Cap() {
+			b.UnsafeAppend(x)
+		} else {
+			b.Append(x)
+		}
 	case kFloat:
-		v.bld.(*array.Float32Builder).Append(math.Float32frombits(uint32(x)))
+		if b := v.bld.(*array.Float32Builder); b.Len() < b.Cap() {
+			b.UnsafeAppend(math.Float32frombits(uint32(x)))
+		} else {
+			b.Append(math.Float32frombits(uint32(x)))
+		}
 	case kDouble:
-		v.bld.(*array.Float64Builder).Append(math.Float64frombits(x))
+		if b := v.bld.(*array.Float64Builder); b.Len() < b.Cap() {
+			b.UnsafeAppend(math.Float64frombits(x))
+		} else {
+			b.Append(math.Float64frombits(x))
+		}
 	case kEnum:
 		d.emitEnum(v, int32(x))
 	}
@@ -113,11 +165,11 @@ func (d *Decoder) emitScalar(v *valuePlan, x uint64) {
 func (d *Decoder) emitEnum(v *valuePlan, n int32) {
 	sb := v.bld.(*array.StringBuilder).BinaryBuilder
 	if name := v.enum.name(n); name != nil {
-		sb.Append(name)
+		appendBytes(sb, name)
 		return
 	}
 	d.num = strconv.AppendInt(d.num[:0], int64(n), 10)
-	sb.Append(d.num)
+	appendBytes(sb, d.num)
 }
 
 // emitPacked appends the elements of a packed repeated field.
@@ -179,8 +231,8 @@ func (d *Decoder) emitMap(f *fieldPlan, s slot) {
 		}
 		for j := 0; j < 2; j++ {
 			v := &e.fields[j].val
-			if sl := d.slots[int(inst)+j]; sl.tail >= 0 {
-				d.emitValue(v, &d.recs[sl.tail])
+			if sl := &d.slots[int(inst)+j]; sl.cnt > 0 {
+				d.emitValue(v, sl.val, sl.off, sl.n)
 			} else {
 				d.emitDefault(v)
 			}
@@ -197,11 +249,10 @@ type mapKey struct {
 }
 
 func (d *Decoder) key(e *msgPlan, inst int32) mapKey {
-	sl := d.slots[inst]
-	if sl.tail < 0 {
+	r := &d.slots[inst]
+	if r.cnt == 0 {
 		return mapKey{}
 	}
-	r := &d.recs[sl.tail]
 	switch e.fields[0].val.kind {
 	case kString:
 		return mapKey{s: d.data[r.off : r.off+r.n]}

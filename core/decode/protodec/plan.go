@@ -102,9 +102,10 @@ func (m *msgPlan) lookup(num protowire.Number) int {
 	if uint64(num) < uint64(len(m.dense)) {
 		return int(m.dense[num])
 	}
-	if m.sparse == nil {
-		return -1
-	}
+	return m.lookupSparse(num)
+}
+
+func (m *msgPlan) lookupSparse(num protowire.Number) int {
 	lo, hi := 0, len(m.sparse)
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)

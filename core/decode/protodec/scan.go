@@ -20,18 +20,24 @@ import (
 // The tape is two slices owned by the Decoder and reused for every
 // record: no allocation once they have grown to the largest record.
 
-// slot is the state of one field of one message instance.
+// slot is the state of one field of one message instance. A singular
+// field keeps its (last) value in the slot itself; a repeated field keeps
+// a linked list of recs.
 type slot struct {
-	head, tail int32 // recs, linked by rec.next; -1 when absent
-	n          int32 // occurrences (elements for unpacked repeated fields)
+	val  uint64 // singular: the value's bits; Timestamp, Duration: the value once checked
+	off  int32  // singular: offset of the value's bytes, or the message's instance
+	n    int32  // singular: length of the value's bytes
+	head int32  // repeated: first rec, -1 if none
+	tail int32  // repeated: last rec
+	cnt  int32  // occurrences seen (0: absent); for repeated fields, recs
 }
 
-var emptySlot = slot{-1, -1, 0}
+var emptySlot = slot{head: -1, tail: -1}
 
-// rec is one occurrence of a field.
+// rec is one occurrence of a repeated field.
 type rec struct {
-	val  uint64 // varint or fixed value
-	off  int32  // length-delimited: offset in the record; message: instance
+	val  uint64 // varint or fixed bits; Timestamp, Duration: the value once checked
+	off  int32  // length-delimited: offset in the record; message: its instance
 	n    int32  // length-delimited: length; -1 for a single numeric value
 	next int32
 }
@@ -63,19 +69,7 @@ func (d *Decoder) push(si int, r rec) {
 		s.head = ri
 	}
 	s.tail = ri
-	s.n++
-}
-
-// set makes r the only occurrence of slot si: the last value wins.
-func (d *Decoder) set(si int, r rec) {
-	s := &d.slots[si]
-	if s.tail >= 0 {
-		r.next = -1
-		d.recs[s.tail] = r
-		s.n++
-		return
-	}
-	d.push(si, r)
+	s.cnt++
 }
 
 // clearOneof forgets the other members of oneof k once member fi is seen:
@@ -89,12 +83,16 @@ func (d *Decoder) clearOneof(m *msgPlan, inst int32, k int32, fi int) {
 }
 
 // uvarint reads a varint at the start of b; n <= 0 when b does not start
-// with a complete, valid varint. One- and two-byte varints (tags, small
+// with a complete, valid varint. One-byte varints (most tags, small
 // numbers, short lengths) take the inlined path.
 func uvarint(b []byte) (v uint64, n int) {
 	if len(b) > 0 && b[0] < 0x80 {
 		return uint64(b[0]), 1
 	}
+	return uvarintLong(b)
+}
+
+func uvarintLong(b []byte) (v uint64, n int) {
 	if len(b) > 1 && b[1] < 0x80 {
 		return uint64(b[0]&0x7f) | uint64(b[1])<<7, 2
 	}
@@ -108,9 +106,13 @@ func uvarint(b []byte) (v uint64, n int) {
 func (d *Decoder) scan(m *msgPlan, inst int32, pos, end int, depth int, group protowire.Number) (int, error) {
 	data := d.data[:end]
 	for pos < end {
-		tag, n := uvarint(data[pos:])
-		if n <= 0 {
-			return 0, malformed("truncated or invalid tag at byte %d", pos)
+		// The fast paths of uvarint, lookup and set are written out here:
+		// this loop runs once per field of every record.
+		tag, n := uint64(data[pos]), 1
+		if tag >= 0x80 {
+			if tag, n = uvarintLong(data[pos:]); n <= 0 {
+				return 0, malformed("truncated or invalid tag at byte %d", pos)
+			}
 		}
 		pos += n
 		num, typ := protowire.Number(tag>>3), protowire.Type(tag&7)
@@ -123,7 +125,12 @@ func (d *Decoder) scan(m *msgPlan, inst int32, pos, end int, depth int, group pr
 			}
 			return 0, malformed("unexpected end-group tag of field %d at byte %d", num, pos-n)
 		}
-		fi := m.lookup(num)
+		fi := -1
+		if uint64(num) < uint64(len(m.dense)) {
+			fi = int(m.dense[num])
+		} else if m.sparse != nil {
+			fi = m.lookupSparse(num)
+		}
 		if fi < 0 {
 			var err error
 			if pos, err = d.skip(num, typ, pos, end, depth); err != nil {
@@ -152,26 +159,32 @@ func (d *Decoder) scan(m *msgPlan, inst int32, pos, end int, depth int, group pr
 			}
 			return 0, in(malformed("wire type %s, want %s for %s", wireName(typ), wireName(f.val.wire), kindName(f.val.kind)), f, -1)
 		}
-		var r rec
+		var val uint64
+		var off, ln int32 = 0, -1
 		switch typ {
 		case protowire.VarintType:
-			v, n := uvarint(data[pos:])
-			if n <= 0 {
+			if pos >= end {
 				return 0, in(malformed("truncated or overlong varint at byte %d", pos), f, -1)
 			}
+			v, n := uint64(data[pos]), 1
+			if v >= 0x80 {
+				if v, n = uvarintLong(data[pos:]); n <= 0 {
+					return 0, in(malformed("truncated or overlong varint at byte %d", pos), f, -1)
+				}
+			}
 			pos += n
-			r = rec{val: v, n: -1}
+			val = v
 		case protowire.Fixed32Type:
 			if end-pos < 4 {
 				return 0, in(malformed("truncated fixed32 at byte %d", pos), f, -1)
 			}
-			r = rec{val: uint64(binary.LittleEndian.Uint32(data[pos:])), n: -1}
+			val = uint64(binary.LittleEndian.Uint32(data[pos:]))
 			pos += 4
 		case protowire.Fixed64Type:
 			if end-pos < 8 {
 				return 0, in(malformed("truncated fixed64 at byte %d", pos), f, -1)
 			}
-			r = rec{val: binary.LittleEndian.Uint64(data[pos:]), n: -1}
+			val = binary.LittleEndian.Uint64(data[pos:])
 			pos += 8
 		case protowire.BytesType:
 			l, n := uvarint(data[pos:])
@@ -182,7 +195,7 @@ func (d *Decoder) scan(m *msgPlan, inst int32, pos, end int, depth int, group pr
 			pos = start + int(l)
 			switch f.val.kind {
 			case kString:
-				if !utf8.Valid(data[start:pos]) {
+				if !validUTF8(data[start:pos]) {
 					return 0, in(malformed("invalid UTF-8 in string at byte %d", start), f, index(f, d.slots[si]))
 				}
 			case kBytes:
@@ -192,7 +205,7 @@ func (d *Decoder) scan(m *msgPlan, inst int32, pos, end int, depth int, group pr
 				}
 				continue
 			}
-			r = rec{off: int32(start), n: int32(l)}
+			off, ln = int32(start), int32(l)
 		case protowire.StartGroupType:
 			var err error
 			if pos, err = d.message(f, si, pos, end, depth, num); err != nil {
@@ -201,9 +214,11 @@ func (d *Decoder) scan(m *msgPlan, inst int32, pos, end int, depth int, group pr
 			continue
 		}
 		if f.card == single {
-			d.set(si, r)
+			s := &d.slots[si] // the last value wins
+			s.val, s.off, s.n = val, off, ln
+			s.cnt++
 		} else {
-			d.push(si, r)
+			d.push(si, rec{val: val, off: off, n: ln})
 		}
 	}
 	if group != 0 {
@@ -218,7 +233,22 @@ func index(f *fieldPlan, s slot) int32 {
 	if f.card == single {
 		return -1
 	}
-	return s.n
+	return s.cnt
+}
+
+// validUTF8 is utf8.Valid with a shortcut for short ASCII strings
+// (symbols, codes, names), the common case.
+func validUTF8(b []byte) bool {
+	if len(b) <= 16 {
+		var or byte
+		for _, c := range b {
+			or |= c
+		}
+		if or < utf8.RuneSelf {
+			return true
+		}
+	}
+	return utf8.Valid(b)
 }
 
 // message scans one occurrence of message field f: length-delimited in
@@ -232,12 +262,17 @@ func (d *Decoder) message(f *fieldPlan, si int, start, end, depth int, group pro
 	}
 	var sub int32
 	idx := index(f, d.slots[si])
-	if s := d.slots[si]; f.card == single && s.tail >= 0 {
-		sub = d.recs[s.tail].off
-		d.slots[si].n++
-	} else {
+	switch {
+	case f.card != single:
 		sub = d.newInst(f.val.msg)
 		d.push(si, rec{off: sub, n: -1})
+	case d.slots[si].cnt == 0:
+		sub = d.newInst(f.val.msg) // may move d.slots
+		d.slots[si].off = sub
+		d.slots[si].cnt = 1
+	default:
+		sub = d.slots[si].off
+		d.slots[si].cnt++
 	}
 	pos, err := d.scan(f.val.msg, sub, start, end, depth+1, group)
 	if err != nil {
@@ -349,28 +384,40 @@ func (d *Decoder) check(m *msgPlan, inst int32) error {
 		if !f.val.check {
 			continue
 		}
-		s := d.slots[int(inst)+i]
-		k := int32(0)
-		for r := s.head; r >= 0; r = d.recs[r].next {
-			sub := d.recs[r].off
-			var err error
-			switch f.val.kind {
-			case kTimestamp, kDuration:
-				_, err = d.timeValue(&f.val, sub)
-			default:
-				err = d.check(f.val.msg, sub)
+		si := int(inst) + i
+		if f.card == single {
+			if d.slots[si].cnt == 0 {
+				continue
 			}
+			t, err := d.checkValue(&f.val, d.slots[si].off)
 			if err != nil {
-				idx := int32(-1)
-				if f.card != single {
-					idx = k
-				}
-				return in(err, f, idx)
+				return in(err, f, -1)
 			}
+			d.slots[si].val = t
+			continue
+		}
+		k := int32(0)
+		for r := d.slots[si].head; r >= 0; r = d.recs[r].next {
+			t, err := d.checkValue(&f.val, d.recs[r].off)
+			if err != nil {
+				return in(err, f, k)
+			}
+			d.recs[r].val = t
 			k++
 		}
 	}
 	return nil
+}
+
+// checkValue checks message instance inst of v; for Timestamp and
+// Duration it returns the value, kept for pass 2.
+func (d *Decoder) checkValue(v *valuePlan, inst int32) (uint64, error) {
+	switch v.kind {
+	case kTimestamp, kDuration:
+		t, err := d.timeValue(v, inst)
+		return uint64(t), err
+	}
+	return 0, d.check(v.msg, inst)
 }
 
 // Bounds of Timestamp and Duration (google/protobuf/timestamp.proto,
@@ -386,14 +433,8 @@ const (
 func (d *Decoder) timeValue(v *valuePlan, inst int32) (int64, error) {
 	var secs int64
 	var nanos int32
-	if inst >= 0 {
-		if s := d.slots[inst]; s.tail >= 0 {
-			secs = int64(d.recs[s.tail].val)
-		}
-		if s := d.slots[inst+1]; s.tail >= 0 {
-			nanos = int32(d.recs[s.tail].val)
-		}
-	}
+	secs = int64(d.slots[inst].val) // 0 when absent
+	nanos = int32(d.slots[inst+1].val)
 	perSec, perUnit := int64(1e9), int64(1)
 	if d.unit == Microseconds {
 		perSec, perUnit = 1e6, 1e3
