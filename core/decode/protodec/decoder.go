@@ -89,14 +89,16 @@ type Decoder struct {
 	last       *writer
 
 	// Scratch reused by every Append.
-	data   []byte // the message being decoded (not kept after Append)
-	slots  []slot
-	recs   []rec
-	ents   []int32
-	idx    []int
-	num    []byte
-	sorter entrySorter
-	bound  *array.StructBuilder
+	data  []byte // the message being decoded (not kept after Append)
+	slots []slot
+	recs  []rec
+	ents  []int32
+	// emptySlots stand for the slots of an absent message (read only).
+	emptySlots []slot
+	idx        []int
+	num        []byte
+	sorter     entrySorter
+	bound      *array.StructBuilder
 }
 
 // writer is what the decoder knows of one writer schema id.

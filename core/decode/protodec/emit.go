@@ -20,12 +20,15 @@ import (
 // an empty message (every field absent).
 func (d *Decoder) emitMsg(m *msgPlan, inst int32, sb *array.StructBuilder) {
 	sb.Append(true)
+	var slots []slot
+	if inst >= 0 {
+		slots = d.slots[inst : int(inst)+len(m.fields)]
+	} else {
+		slots = d.empty(len(m.fields))
+	}
 	for i := range m.fields {
 		f := &m.fields[i]
-		s := emptySlot
-		if inst >= 0 {
-			s = d.slots[int(inst)+i]
-		}
+		s := &slots[i]
 		switch f.card {
 		case single:
 			if s.cnt == 0 {
@@ -51,6 +54,14 @@ func (d *Decoder) emitMsg(m *msgPlan, inst int32, sb *array.StructBuilder) {
 			d.emitMap(f, s)
 		}
 	}
+}
+
+// empty returns n empty slots (read only).
+func (d *Decoder) empty(n int) []slot {
+	for len(d.emptySlots) < n {
+		d.emptySlots = append(d.emptySlots, emptySlot)
+	}
+	return d.emptySlots[:n]
 }
 
 // emitValue appends one value: its bits val, or its bytes at off (n
@@ -211,7 +222,7 @@ func (d *Decoder) emitDefault(v *valuePlan) {
 // emitMap appends a map field. When a key occurs in several entries the
 // last one wins, as when parsing into a protobuf map; the surviving
 // entries keep their order on the wire.
-func (d *Decoder) emitMap(f *fieldPlan, s slot) {
+func (d *Decoder) emitMap(f *fieldPlan, s *slot) {
 	mb := f.bld.(*array.MapBuilder)
 	mb.Append(true)
 	e := f.val.msg

@@ -260,8 +260,11 @@ func (d *Decoder) message(f *fieldPlan, si int, start, end, depth int, group pro
 	if depth+1 >= maxDepth {
 		return 0, in(malformed("messages nested more than %d deep", maxDepth), f, -1)
 	}
-	var sub int32
 	idx := index(f, d.slots[si])
+	if f.val.kind == kTimestamp || f.val.kind == kDuration {
+		return d.timeField(f, si, idx, start, end, depth, group)
+	}
+	var sub int32
 	switch {
 	case f.card != single:
 		sub = d.newInst(f.val.msg)
@@ -280,6 +283,81 @@ func (d *Decoder) message(f *fieldPlan, si int, start, end, depth int, group pro
 	}
 	if group == 0 && pos != end {
 		return 0, in(malformed("embedded message ends at byte %d, its length says %d", pos, end), f, idx)
+	}
+	return pos, nil
+}
+
+// timeField scans one occurrence of a Timestamp or Duration field. They
+// are the most common messages of all, so they skip the instance
+// machinery: seconds and nanos go straight to the slot or rec of the
+// field (val and n), following the same rules (last value wins across
+// occurrences, unknown fields skipped).
+func (d *Decoder) timeField(f *fieldPlan, si int, idx int32, start, end, depth int, group protowire.Number) (int, error) {
+	var secs *uint64
+	var nanos *int32
+	if f.card == single {
+		s := &d.slots[si]
+		s.cnt++
+		secs, nanos = &s.val, &s.n
+	} else {
+		d.push(si, rec{})
+		r := &d.recs[d.slots[si].tail]
+		secs, nanos = &r.val, &r.n
+	}
+	pos, err := d.scanTime(f.val.msg, start, end, depth+1, group, secs, nanos)
+	if err != nil {
+		return 0, in(err, f, idx)
+	}
+	if group == 0 && pos != end {
+		return 0, in(malformed("embedded message ends at byte %d, its length says %d", pos, end), f, idx)
+	}
+	return pos, nil
+}
+
+// scanTime is scan for m, a Timestamp or Duration (int64 seconds = 1;
+// int32 nanos = 2).
+func (d *Decoder) scanTime(m *msgPlan, pos, end, depth int, group protowire.Number, secs *uint64, nanos *int32) (int, error) {
+	data := d.data[:end]
+	for pos < end {
+		tag, n := uvarint(data[pos:])
+		if n <= 0 {
+			return 0, malformed("truncated or invalid tag at byte %d", pos)
+		}
+		pos += n
+		num, typ := protowire.Number(tag>>3), protowire.Type(tag&7)
+		if tag>>3 < 1 || tag>>3 > uint64(protowire.MaxValidNumber) {
+			return 0, malformed("invalid field number %d at byte %d", tag>>3, pos-n)
+		}
+		if typ == protowire.EndGroupType {
+			if num == group {
+				return pos, nil
+			}
+			return 0, malformed("unexpected end-group tag of field %d at byte %d", num, pos-n)
+		}
+		if num != 1 && num != 2 {
+			var err error
+			if pos, err = d.skip(num, typ, pos, end, depth); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		f := &m.fields[num-1]
+		if typ != protowire.VarintType {
+			return 0, in(malformed("wire type %s, want %s for %s", wireName(typ), wireName(protowire.VarintType), kindName(f.val.kind)), f, -1)
+		}
+		v, n := uvarint(data[pos:])
+		if n <= 0 {
+			return 0, in(malformed("truncated or overlong varint at byte %d", pos), f, -1)
+		}
+		pos += n
+		if num == 1 {
+			*secs = v
+		} else {
+			*nanos = int32(v)
+		}
+	}
+	if group != 0 {
+		return 0, malformed("group field %d has no end-group tag", group)
 	}
 	return pos, nil
 }
@@ -385,39 +463,39 @@ func (d *Decoder) check(m *msgPlan, inst int32) error {
 			continue
 		}
 		si := int(inst) + i
+		isTime := f.val.kind == kTimestamp || f.val.kind == kDuration
 		if f.card == single {
-			if d.slots[si].cnt == 0 {
+			s := &d.slots[si]
+			if s.cnt == 0 {
 				continue
 			}
-			t, err := d.checkValue(&f.val, d.slots[si].off)
-			if err != nil {
+			if isTime {
+				t, err := d.timeValue(&f.val, s.val, s.n)
+				if err != nil {
+					return in(err, f, -1)
+				}
+				s.val = uint64(t) // for pass 2
+			} else if err := d.check(f.val.msg, s.off); err != nil {
 				return in(err, f, -1)
 			}
-			d.slots[si].val = t
 			continue
 		}
 		k := int32(0)
-		for r := d.slots[si].head; r >= 0; r = d.recs[r].next {
-			t, err := d.checkValue(&f.val, d.recs[r].off)
-			if err != nil {
+		for ri := d.slots[si].head; ri >= 0; ri = d.recs[ri].next {
+			r := &d.recs[ri]
+			if isTime {
+				t, err := d.timeValue(&f.val, r.val, r.n)
+				if err != nil {
+					return in(err, f, k)
+				}
+				r.val = uint64(t)
+			} else if err := d.check(f.val.msg, r.off); err != nil {
 				return in(err, f, k)
 			}
-			d.recs[r].val = t
 			k++
 		}
 	}
 	return nil
-}
-
-// checkValue checks message instance inst of v; for Timestamp and
-// Duration it returns the value, kept for pass 2.
-func (d *Decoder) checkValue(v *valuePlan, inst int32) (uint64, error) {
-	switch v.kind {
-	case kTimestamp, kDuration:
-		t, err := d.timeValue(v, inst)
-		return uint64(t), err
-	}
-	return 0, d.check(v.msg, inst)
 }
 
 // Bounds of Timestamp and Duration (google/protobuf/timestamp.proto,
@@ -428,13 +506,10 @@ const (
 	maxDurationSeconds  = 315576000000 // about 10 000 years
 )
 
-// timeValue is the value of a Timestamp or Duration instance in the
-// decoder's unit, or why it has none.
-func (d *Decoder) timeValue(v *valuePlan, inst int32) (int64, error) {
-	var secs int64
-	var nanos int32
-	secs = int64(d.slots[inst].val) // 0 when absent
-	nanos = int32(d.slots[inst+1].val)
+// timeValue is the value of a Timestamp or Duration in the decoder's
+// unit, or why it has none.
+func (d *Decoder) timeValue(v *valuePlan, secsBits uint64, nanos int32) (int64, error) {
+	secs := int64(secsBits)
 	perSec, perUnit := int64(1e9), int64(1)
 	if d.unit == Microseconds {
 		perSec, perUnit = 1e6, 1e3
