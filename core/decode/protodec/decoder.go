@@ -197,6 +197,9 @@ func (d *Decoder) Append(b *array.StructBuilder, data []byte) error {
 	}
 	if err != nil {
 		d.data = nil
+		if cap(d.recs) > maxKeep || cap(d.slots) > maxKeep {
+			d.recs, d.slots = nil, nil
+		}
 		if re, ok := err.(*recordError); ok {
 			re.msg = string(d.msgName)
 		}
@@ -204,8 +207,15 @@ func (d *Decoder) Append(b *array.StructBuilder, data []byte) error {
 	}
 	d.emitMsg(d.root, root, b)
 	d.data = nil
+	if cap(d.recs) > maxKeep || cap(d.slots) > maxKeep {
+		d.recs, d.slots = nil, nil // one huge record does not pin its tape
+	}
 	return nil
 }
+
+// maxKeep bounds the tape kept between records, in slots or recs (32 or
+// 24 bytes each): records needing more than that grow it for themselves.
+const maxKeep = 1 << 20
 
 // bind points the plan at the builders of b, once per builder.
 func (d *Decoder) bind(b *array.StructBuilder) error {

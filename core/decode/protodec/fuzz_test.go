@@ -78,3 +78,40 @@ func FuzzAppend(f *testing.F) {
 		}
 	})
 }
+
+// FuzzConfluent: random framed records (schema ids, message-index paths)
+// against a registry: errors are malformed and leave the builder as it
+// was.
+func FuzzConfluent(f *testing.F) {
+	reg := shopRegistry()
+	d, err := New(Options{Registry: reg, Subject: "orders-value", Message: "shop.v1.Order", Framing: Confluent})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range [][]byte{
+		framed(11, []int{1}, orderMsg), framed(10, []int{0}, orderMsg), framed(11, []int{1, 0}, nil),
+		framed(20, []int{0}, nil), framed(21, []int{0}, nil), framed(99, []int{0}, nil), {0}, {0, 0, 0, 0, 11, 0x7f},
+	} {
+		f.Add(seed)
+	}
+	mem := memory.NewGoAllocator()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b := array.NewBuilder(mem, d.Type()).(*array.StructBuilder)
+		defer b.Release()
+		before := lengths(b)
+		if err := d.Append(b, data); err != nil {
+			if !errors.Is(err, decode.ErrMalformed) {
+				t.Fatalf("error %v does not wrap ErrMalformed", err)
+			}
+			if after := lengths(b); fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Fatalf("failed Append changed lengths from %v to %v", before, after)
+			}
+			return
+		}
+		arr := b.NewStructArray()
+		defer arr.Release()
+		if err := arr.ValidateFull(); err != nil || arr.Len() != 1 {
+			t.Fatalf("rows %d, %v", arr.Len(), err)
+		}
+	})
+}

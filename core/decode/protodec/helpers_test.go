@@ -394,7 +394,7 @@ func normalize(v any) any {
 		isMap := len(v) > 0
 		for i, x := range v {
 			v[i] = normalize(x)
-			if o, ok := x.(map[string]any); !ok || len(o) != 2 || o["key"] == nil && !hasKey(o, "key") {
+			if o, ok := x.(map[string]any); !ok || len(o) != 2 || !hasKey(o, "key") || !hasKey(o, "value") {
 				isMap = false
 			}
 		}

@@ -610,3 +610,35 @@ func TestBuilderOfWrongType(t *testing.T) {
 		t.Fatalf("error %v, length %d", err, b.Len())
 	}
 }
+
+// TestEditions: presence and encodings come from the features of
+// editions files too (explicit presence by default, IMPLICIT opt-in,
+// DELIMITED messages as groups, packed repeated fields).
+func TestEditions(t *testing.T) {
+	d, _ := newDecoder(t, `edition = "2023";
+package ed;
+message M {
+  message Sub { int32 x = 1; }
+  int32 a = 1;
+  int32 b = 2 [features.field_presence = IMPLICIT];
+  Sub sub = 3 [features.message_encoding = DELIMITED];
+  repeated int32 r = 4;
+  string s = 5;
+}`, "ed.M")
+	for i, want := range []bool{true, false, true, false, true} {
+		if f := d.Type().Field(i); f.Nullable != want {
+			t.Errorf("%s: nullable %v, want %v", f.Name, f.Nullable, want)
+		}
+	}
+	if js(row(t, d, nil)) != `{"a":null,"b":0,"r":[],"s":null,"sub":null}` {
+		t.Errorf("empty: %s", js(row(t, d, nil)))
+	}
+	got := row(t, d, cat(varintField(1, 0), groupField(3, varintField(1, 4)), packedVarints(4, 1, 2), varintField(4, 3)))
+	if js(got) != `{"a":0,"b":0,"r":[1,2,3],"s":null,"sub":{"x":4}}` {
+		t.Errorf("got %s", js(got))
+	}
+	if _, errs := rows(t, d, bytesField(3, varintField(1, 4))); !errors.Is(errs[0], decode.ErrMalformed) ||
+		!strings.Contains(errs[0].Error(), "field sub: wire type length-delimited (2), want start group (3)") {
+		t.Errorf("delimited sent length-prefixed: %v", errs[0])
+	}
+}

@@ -257,7 +257,7 @@ func validUTF8(b []byte) bool {
 // (as if the occurrences were concatenated, which is what the protobuf
 // encoding defines); a repeated one gets a new instance per element.
 func (d *Decoder) message(f *fieldPlan, si int, start, end, depth int, group protowire.Number) (int, error) {
-	if depth+1 >= maxDepth {
+	if depth+1 > maxDepth {
 		return 0, in(malformed("messages nested more than %d deep", maxDepth), f, -1)
 	}
 	idx := index(f, d.slots[si])
@@ -418,7 +418,7 @@ func (d *Decoder) skip(num protowire.Number, typ protowire.Type, pos, end, depth
 		}
 		return pos + n + int(l), nil
 	case protowire.StartGroupType:
-		if depth+1 >= maxDepth {
+		if depth+1 > maxDepth {
 			return 0, malformed("unknown field %d: groups nested more than %d deep", num, maxDepth)
 		}
 		for {
