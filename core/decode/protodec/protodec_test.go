@@ -13,6 +13,7 @@ import (
 	"github.com/kafkars/kafkars/core/decode"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/dynamicpb"
 )
 
@@ -640,5 +641,55 @@ message M {
 	if _, errs := rows(t, d, bytesField(3, varintField(1, 4))); !errors.Is(errs[0], decode.ErrMalformed) ||
 		!strings.Contains(errs[0].Error(), "field sub: wire type length-delimited (2), want start group (3)") {
 		t.Errorf("delimited sent length-prefixed: %v", errs[0])
+	}
+}
+
+func TestOtherWellKnownTypes(t *testing.T) {
+	d, _ := newDecoder(t, `syntax = "proto3"; package w;
+import "google/protobuf/any.proto";
+import "google/protobuf/empty.proto";
+import "google/protobuf/field_mask.proto";
+message M { google.protobuf.Any any = 1; google.protobuf.Empty empty = 2; google.protobuf.FieldMask mask = 3; }`, "w.M")
+	got := row(t, d, cat(bytesField(1, cat(strField(1, "type.googleapis.com/x.Y"), bytesField(2, []byte{8, 1}))), bytesField(2, nil), bytesField(3, cat(strField(1, "a.b"), strField(1, "c")))))
+	if js(got) != `{"any":{"type_url":"type.googleapis.com/x.Y","value":"CAE="},"empty":{},"mask":{"paths":["a.b","c"]}}` {
+		t.Errorf("got %s", js(got))
+	}
+	if got := row(t, d, nil); js(got) != `{"any":null,"empty":null,"mask":null}` {
+		t.Errorf("absent: %s", js(got))
+	}
+}
+
+// TestDescriptorsWithoutWellKnownImports: a set written without
+// --include_imports still works when only google/protobuf files are
+// missing.
+func TestDescriptorsWithoutWellKnownImports(t *testing.T) {
+	raw, _ := compile(t, map[string]string{"test.proto": allProto}, "test.proto")
+	var set descriptorpb.FileDescriptorSet
+	if err := proto.Unmarshal(raw, &set); err != nil {
+		t.Fatal(err)
+	}
+	var kept []*descriptorpb.FileDescriptorProto
+	for _, f := range set.File {
+		if !strings.HasPrefix(f.GetName(), "google/") {
+			kept = append(kept, f)
+		}
+	}
+	if len(kept) != 1 {
+		t.Fatalf("kept %d files", len(kept))
+	}
+	set.File = kept
+	raw, _ = proto.Marshal(&set)
+	d, err := New(Options{Descriptors: raw, Message: "t.v1.All"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := row(t, d, bytesField(27, varintField(1, 1))); js(got["ts"]) != `"1970-01-01T00:00:01Z"` {
+		t.Errorf("ts = %s", js(got["ts"]))
+	}
+	// A missing import of the user's own is an error that says so.
+	set.File[0].Dependency = append(set.File[0].Dependency, "shop/missing.proto")
+	raw, _ = proto.Marshal(&set)
+	if _, err := New(Options{Descriptors: raw, Message: "t.v1.All"}); err == nil || !strings.Contains(err.Error(), "--include_imports") {
+		t.Errorf("error %v", err)
 	}
 }
