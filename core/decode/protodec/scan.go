@@ -106,7 +106,7 @@ func uvarintLong(b []byte) (v uint64, n int) {
 func (d *Decoder) scan(m *msgPlan, inst int32, pos, end int, depth int, group protowire.Number) (int, error) {
 	data := d.data[:end]
 	for pos < end {
-		// The fast paths of uvarint, lookup and set are written out here:
+		// The fast paths of uvarint and lookup are written out here:
 		// this loop runs once per field of every record.
 		tag, n := uint64(data[pos]), 1
 		if tag >= 0x80 {
