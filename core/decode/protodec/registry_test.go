@@ -337,3 +337,31 @@ message F { oneof o { A a = 1; } }
 		t.Fatalf("[0 3] = %s", n)
 	}
 }
+
+// TestWarmConfluentAllocs: Confluent framing adds no allocation per record
+// once the writer ids are known.
+func TestWarmConfluentAllocs(t *testing.T) {
+	d, err := New(Options{Registry: shopRegistry(), Subject: "orders-value", Message: "shop.v1.Order", Framing: Confluent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := [][]byte{framed(11, []int{1}, orderMsg), framed(10, []int{0}, orderMsg)}
+	b := newBuilder(d)
+	defer b.Release()
+	reserveData(b, 4000)
+	for _, r := range recs {
+		if err := d.Append(b, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(500, func() {
+		if err := d.Append(b, recs[i%2]); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per Append, want 0", allocs)
+	}
+}
