@@ -4,7 +4,9 @@ go 1.25.0
 
 require (
 	github.com/apache/arrow-go/v18 v18.8.0
+	github.com/bufbuild/protocompile v0.14.1
 	github.com/confluentinc/confluent-kafka-go/v2 v2.15.1
+	google.golang.org/protobuf v1.36.12
 )
 
 require (
