@@ -16,6 +16,7 @@ arguments, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -29,6 +30,7 @@ from kafkars._lib import librdkafka_version, version
 from kafkars._manager import ConsumerManager
 from kafkars._time import parse_duration_ms, parse_time_ms
 from kafkars._topics import SourceTopic
+from kafkars.formats import Avro, Json, Protobuf
 
 def parse_topic(spec: str) -> SourceTopic:
     """NAME[:POLICY[:ARG]] -> SourceTopic (Kafka topic names have no ':')."""
@@ -107,18 +109,52 @@ def _config(args: argparse.Namespace) -> dict[str, str]:
     return cfg
 
 
+def _format(args: argparse.Namespace, which: str) -> Any:
+    """The key or value format the options declare (None: raw bytes)."""
+    name = getattr(args, f"{which}_format")
+    if name is None:
+        return None
+    schema_file = getattr(args, f"{which}_schema")
+    common: dict[str, Any] = {"on_error": args.on_error}
+    registry = args.registry
+    if name == "json":
+        if schema_file or registry:
+            raise ConfigError(f"--{which}-format json takes no --{which}-schema or --registry: the schema is inferred from a sample")
+        return Json(**common)
+    if name == "avro":
+        schema = None
+        if schema_file:
+            try:
+                with open(schema_file, encoding="utf-8") as f:
+                    schema = f.read()
+            except OSError as exc:
+                raise ConfigError(f"--{which}-schema {schema_file!r}: {exc}") from None
+        if schema is None and registry is None:
+            raise ConfigError(f"--{which}-format avro needs --{which}-schema FILE.avsc or --registry URL")
+        return Avro(schema=schema, registry=registry, **common)
+    if name == "protobuf":
+        message = getattr(args, f"{which}_message")
+        if args.descriptors is None and registry is None:
+            raise ConfigError(f"--{which}-format protobuf needs --descriptors FILE or --registry URL")
+        return Protobuf(message=message, descriptors=args.descriptors, registry=registry, **common)
+    raise ConfigError(f"--{which}-format must be json, avro or protobuf, got {name!r}")
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     check_output(args.output)  # before connecting: fail fast
-    topics = [parse_topic(t) for t in args.topic]
+    key_format, value_format = _format(args, "key"), _format(args, "value")
+    topics = [dataclasses.replace(parse_topic(t), key=key_format, value=value_format) for t in args.topic]
     until: Any = "live" if args.until == "live" else parse_time_ms(args.until)
     progress = sys.stderr.isatty() and not args.no_progress and not args.quiet
     t0 = time.monotonic()
     rows = 0
     lo = hi = None
-    with ConsumerManager(_config(args), topics, batch_size=args.batch_size, startup_timeout_ms=args.startup_timeout_ms) as m:
+    headers: Any = args.headers_layout if args.headers else False
+    with ConsumerManager(_config(args), topics, batch_size=args.batch_size, startup_timeout_ms=args.startup_timeout_ms,
+                         include_headers=headers, late=args.late, ordering_timestamp=args.ordering_timestamp) as m:
         writer = _Writer(args.output, m.schema)
         try:
-            for batch in m.iter_batches(until, progress=progress):
+            for batch in m.iter_batches(until, follow=args.follow, progress=progress):
                 writer.write(batch)
                 rows += batch.num_rows
                 ts = batch.column("timestamp")
@@ -181,11 +217,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("replay", help="replay topics in timestamp order to a file or stdout")
     common(r)
-    r.add_argument("--until", default="live", help="'live' (default), or a time: ISO 8601, epoch ms, 'now'")
+    r.add_argument("--until", default="live",
+                   help="'live' (default: everything there at start), or a time: ISO 8601, epoch ms, 'now'; "
+                        "a time bound ends at the replay end unless --follow")
+    r.add_argument("--follow", action="store_true", help="with a time --until: read on into live records until that time")
     r.add_argument("-o", "--output", help="out.parquet, out.arrow (IPC file), out.arrows (IPC stream) or - (IPC stream to stdout)")
     r.add_argument("--batch-size", type=int, default=10_000)
     r.add_argument("--no-progress", action="store_true", help="no progress bar (default: shown on a terminal)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary")
+    r.add_argument("--headers", action=argparse.BooleanOptionalAction, default=True,
+                   help="write the records' headers (default: yes)")
+    r.add_argument("--headers-layout", choices=("list", "map"), default="list",
+                   help="headers as list<struct<key, value>> (default) or map<string, binary>")
+    r.add_argument("--late", choices=("keep", "rewrite", "drop"), default="keep",
+                   help="late records: keep (default), rewrite the timestamp to the ordering timestamp, or drop")
+    r.add_argument("--ordering-timestamp", action="store_true", help="add the ordering_timestamp column")
+    for which in ("value", "key"):
+        r.add_argument(f"--{which}-format", choices=("json", "avro", "protobuf"),
+                       help=f"decode {which}s into a typed column (json: schema inferred from a sample)")
+        r.add_argument(f"--{which}-schema", metavar="FILE", help=f"avro: the {which} schema (.avsc)")
+        r.add_argument(f"--{which}-message", metavar="NAME", help=f"protobuf: the {which} message type's full name")
+    r.add_argument("--registry", metavar="URL", help="schema registry of Confluent-framed avro/protobuf records")
+    r.add_argument("--descriptors", metavar="FILE", help="protobuf: a FileDescriptorSet (protoc --include_imports --descriptor_set_out)")
+    r.add_argument("--on-error", choices=("raise", "null", "skip"), default="raise",
+                   help="a record that does not decode: fail (default), keep it with a null typed column, or skip it")
     r.set_defaults(func=cmd_replay)
 
     s = sub.add_parser("state", help="print the partition state (replay offsets per partition)")

@@ -1,6 +1,7 @@
 package protodec
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"reflect"
@@ -8,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/kafkars/kafkars/core/decode"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
 )
 
 // memRegistry is an in-memory decode.Registry that counts lookups.
@@ -363,5 +366,36 @@ func TestWarmConfluentAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per Append, want 0", allocs)
+	}
+}
+
+// TestRegistryDescriptorSchemas: a registry may answer with the base64
+// FileDescriptorProto a serializer registered (Apicurio stores what
+// confluent-kafka-python's ProtobufSerializer sends) instead of .proto
+// text; both the reader schema and writer schemas work that way.
+func TestRegistryDescriptorSchemas(t *testing.T) {
+	b64 := func(srcs map[string]string, main string) string {
+		_, fd := compile(t, srcs, main)
+		raw, err := proto.Marshal(protodesc.ToFileDescriptorProto(fd))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return base64.StdEncoding.EncodeToString(raw)
+	}
+	srcs := map[string]string{"shop/common.proto": commonProto, "shop/order.proto": orderV2}
+	r := newMemRegistry()
+	r.register("shop-common", 1, "PROTOBUF", b64(srcs, "shop/common.proto"))
+	ref := decode.Reference{Name: "shop/common.proto", Subject: "shop-common", Version: 1}
+	r.register("orders-value", 11, "PROTOBUF", b64(srcs, "shop/order.proto"), ref)
+	d, err := New(Options{Registry: r, Subject: "orders-value", Message: "shop.v1.Order", Framing: Confluent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := row(t, d, framed(11, []int{1}, orderMsg))
+	if got["id"] != "o-1" {
+		t.Fatalf("row %v", js(got))
+	}
+	if _, errs := rows(t, d, framed(11, []int{0}, orderMsg)); len(errs) != 1 || !errors.Is(errs[0], decode.ErrMalformed) {
+		t.Fatalf("path [0] names Refund, not Order: errors %v", errs)
 	}
 }

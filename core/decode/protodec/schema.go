@@ -2,6 +2,7 @@ package protodec
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"sort"
@@ -96,12 +97,88 @@ func listMessages(files *protoregistry.Files) string {
 // maxReferences bounds the schemas one registry schema may pull in.
 const maxReferences = 1000
 
+// descriptorText reads a registry schema stored as a base64-encoded
+// FileDescriptorProto. Confluent's registry answers with .proto text, but
+// a registry that stores what the producer registered as is (Apicurio, for
+// schemas registered by confluent-kafka-python's ProtobufSerializer)
+// answers with the descriptor the serializer sent.
+func descriptorText(text string) (*descriptorpb.FileDescriptorProto, bool) {
+	t := strings.TrimSpace(text)
+	if t == "" || strings.ContainsAny(t, " \n\t;{}") {
+		return nil, false // .proto source
+	}
+	raw, err := base64.StdEncoding.DecodeString(t)
+	if err != nil {
+		return nil, false
+	}
+	var fdp descriptorpb.FileDescriptorProto
+	if err := proto.Unmarshal(raw, &fdp); err != nil || (fdp.GetName() == "" && len(fdp.MessageType) == 0) {
+		return nil, false
+	}
+	return &fdp, true
+}
+
+// compileDescriptors builds the file of a registry schema given as a
+// descriptor (descriptorText), with the descriptors it references.
+func compileDescriptors(reg decode.Registry, s *decode.Schema, main *descriptorpb.FileDescriptorProto) (protoreflect.FileDescriptor, error) {
+	set := &descriptorpb.FileDescriptorSet{}
+	seen := map[string]bool{}
+	var collect func(refs []decode.Reference) error
+	collect = func(refs []decode.Reference) error {
+		for _, r := range refs {
+			if seen[r.Name] {
+				continue
+			}
+			seen[r.Name] = true
+			if len(seen) > maxReferences {
+				return fmt.Errorf("protodec: schema id %d references more than %d schemas", s.ID, maxReferences)
+			}
+			rs, err := reg.Version(r.Subject, r.Version)
+			if err != nil {
+				return fmt.Errorf("protodec: schema id %d imports %q (subject %q version %d): %w", s.ID, r.Name, r.Subject, r.Version, err)
+			}
+			fdp, ok := descriptorText(rs.Text)
+			if !ok {
+				return fmt.Errorf("protodec: schema id %d is a descriptor but its import %q (subject %q) is .proto text: mixing both forms is not supported", s.ID, r.Name, r.Subject)
+			}
+			if fdp.GetName() == "" {
+				fdp.Name = proto.String(r.Name)
+			}
+			if err := collect(rs.References); err != nil {
+				return err
+			}
+			set.File = append(set.File, fdp)
+		}
+		return nil
+	}
+	if err := collect(s.References); err != nil {
+		return nil, err
+	}
+	if main.GetName() == "" {
+		main.Name = proto.String(fmt.Sprintf("schema-%d.proto", s.ID))
+	}
+	set.File = append(set.File, main)
+	addWellKnown(set)
+	files, err := protodesc.NewFiles(set)
+	if err != nil {
+		return nil, fmt.Errorf("protodec: schema id %d (subject %q): %w", s.ID, s.Subject, err)
+	}
+	fd, err := files.FindFileByPath(main.GetName())
+	if err != nil {
+		return nil, fmt.Errorf("protodec: schema id %d: %w", s.ID, err)
+	}
+	return fd, nil
+}
+
 // compileRegistry compiles schema s of a registry, with the schemas it
 // references (its imports, looked up by subject and version), and returns
 // the compiled file of s.
 func compileRegistry(reg decode.Registry, s *decode.Schema) (protoreflect.FileDescriptor, error) {
 	if s.Type != "PROTOBUF" {
 		return nil, fmt.Errorf("protodec: schema id %d (subject %q) is %s, not PROTOBUF", s.ID, s.Subject, typeName(s.Type))
+	}
+	if fdp, ok := descriptorText(s.Text); ok {
+		return compileDescriptors(reg, s, fdp)
 	}
 	srcs := map[string]string{}
 	var collect func(refs []decode.Reference, from string) error
@@ -233,6 +310,9 @@ func treeOfProto(prefix string, mds []*descriptorpb.DescriptorProto) []msgTree {
 // a writer schema is only needed to turn a message-index path into a
 // message name, so its imports need not be fetched or compiled.
 func parseTree(name, text string) ([]msgTree, error) {
+	if fdp, ok := descriptorText(text); ok {
+		return treeOfProto(fdp.GetPackage(), fdp.MessageType), nil
+	}
 	h := reporter.NewHandler(nil)
 	node, err := parser.Parse(name, strings.NewReader(text), h)
 	if err != nil {
