@@ -21,6 +21,7 @@ if str(REPO_ROOT) not in sys.path:
 
 from devtools.broker import LocalKafka  # noqa: E402
 from devtools.kafkatool import KafkaTool  # noqa: E402
+from devtools.registry import LocalRegistry  # noqa: E402
 
 _BROKER: LocalKafka | None = None
 
@@ -38,6 +39,21 @@ def kafka() -> Iterator[LocalKafka]:
     finally:
         _BROKER = None
         broker.close()
+
+
+@pytest.fixture(scope="session")
+def registry(request: pytest.FixtureRequest) -> Iterator[LocalRegistry]:
+    """A real schema registry (Apicurio, Confluent-compatible API) shared by
+    the session; tests use their own subjects."""
+    reg = LocalRegistry()
+    reg.start()
+    print(f"\n[registry] {reg.url} ready in {reg.start_seconds:.1f}s", file=sys.stderr)
+    try:
+        yield reg
+    finally:
+        if request.session.testsfailed:
+            print(f"\n[registry] last lines of {reg.log_path}:\n{reg.log_tail(40)}", file=sys.stderr)
+        reg.close()
 
 
 @pytest.fixture(scope="session")

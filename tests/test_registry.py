@@ -14,7 +14,7 @@ import sys
 import urllib.error
 import urllib.request
 import uuid
-from typing import Any, Iterator
+from typing import Any
 
 import fastavro
 import pytest
@@ -30,20 +30,6 @@ from devtools.serde import (
     register,
     unframe,
 )
-
-@pytest.fixture(scope="session")
-def registry(request: pytest.FixtureRequest) -> Iterator[LocalRegistry]:
-    """A registry shared by the session (tests use their own subjects)."""
-    reg = LocalRegistry()
-    reg.start()
-    print(f"\n[registry] {reg.url} ready in {reg.start_seconds:.1f}s", file=sys.stderr)
-    try:
-        yield reg
-    finally:
-        if request.session.testsfailed:
-            print(f"\n[registry] last lines of {reg.log_path}:\n{reg.log_tail(40)}", file=sys.stderr)
-        reg.close()
-
 
 @pytest.fixture
 def name() -> str:
