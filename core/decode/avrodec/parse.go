@@ -268,7 +268,7 @@ func (d *Decoder) parse(op *pop, pos int) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if !utf8.Valid(src[next : next+n]) {
+		if !validUTF8(src[next : next+n]) {
 			return 0, d.malformed(op, next, "string is not valid UTF-8")
 		}
 		d.pushSpan(next, n)
@@ -398,6 +398,23 @@ func (d *Decoder) parse(op *pop, pos int) (int, error) {
 	panic(fmt.Sprintf("avrodec: unknown op %d", op.code))
 }
 
+// validUTF8 is utf8.Valid with a faster start for the short ASCII
+// strings that most fields hold.
+func validUTF8(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+			return utf8.Valid(b)
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c >= 0x80 {
+			return utf8.Valid(b)
+		}
+	}
+	return true
+}
+
 func abs64(v int64) int64 {
 	if v < 0 {
 		return -v
@@ -438,7 +455,7 @@ func (d *Decoder) parseBlocks(op *pop, pos int) (int, error) {
 					return 0, err
 				}
 				if !skip {
-					if !utf8.Valid(d.src[next : next+n]) {
+					if !validUTF8(d.src[next : next+n]) {
 						return 0, d.malformed(op, next, "map key is not valid UTF-8")
 					}
 					d.pushSpan(next, n)

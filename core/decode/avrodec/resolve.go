@@ -15,30 +15,30 @@ import (
 type pcode uint8
 
 const (
-	pNull        pcode = iota // reads nothing
-	pBool                     // 1 byte, 0 or 1
-	pInt                      // int varint, pushed as int64
-	pLong                     // long varint
-	pIntFloat                 // int -> float
-	pIntDouble                // int -> double
-	pLongFloat                // long -> float
-	pLongDouble               // long -> double
-	pFloat                    // 4 bytes
-	pFloatDouble              // float -> double
-	pDouble                   // 8 bytes
-	pScaled                   // int or long (wide) time value, converted to the reader's unit by mul or div
-	pString                   // length-prefixed, UTF-8 checked, pushed as a span
-	pBytes                    // length-prefixed, pushed as a span
-	pFixed                    // n bytes, pushed as a span
-	pDecBytes                 // length-prefixed two's complement, pushed as 2 or 4 words
-	pDecFixed                 // n bytes two's complement, pushed as 2 or 4 words
-	pEnum                     // int index, mapped to the reader's symbol index
-	pRecord                   // steps in order
-	pRecordReordered          // writer fields skipped to find their spans, then read in reader order
-	pArray                    // blocks of items
-	pMap                      // blocks of (string key, value)
-	pUnion                    // writer union: long index, then the branch's op
-	pFail                     // a writer union branch the reader cannot take
+	pNull            pcode = iota // reads nothing
+	pBool                         // 1 byte, 0 or 1
+	pInt                          // int varint, pushed as int64
+	pLong                         // long varint
+	pIntFloat                     // int -> float
+	pIntDouble                    // int -> double
+	pLongFloat                    // long -> float
+	pLongDouble                   // long -> double
+	pFloat                        // 4 bytes
+	pFloatDouble                  // float -> double
+	pDouble                       // 8 bytes
+	pScaled                       // int or long (wide) time value, converted to the reader's unit by mul or div
+	pString                       // length-prefixed, UTF-8 checked, pushed as a span
+	pBytes                        // length-prefixed, pushed as a span
+	pFixed                        // n bytes, pushed as a span
+	pDecBytes                     // length-prefixed two's complement, pushed as 2 or 4 words
+	pDecFixed                     // n bytes two's complement, pushed as 2 or 4 words
+	pEnum                         // int index, mapped to the reader's symbol index
+	pRecord                       // steps in order
+	pRecordReordered              // writer fields skipped to find their spans, then read in reader order
+	pArray                        // blocks of items
+	pMap                          // blocks of (string key, value)
+	pUnion                        // writer union: long index, then the branch's op
+	pFail                         // a writer union branch the reader cannot take
 
 	// Skipping writer-only values: structure is checked (lengths, counts,
 	// union indexes), contents are not.
@@ -58,30 +58,29 @@ const (
 // pop is one node of a compiled program (a tree that follows the writer
 // schema, annotated with what the reader wants).
 type pop struct {
+	// Hot fields first: the record loop and the leaf ops touch only these.
 	code pcode
 	// tag >= 0: push this reader-union tag before the value (the reader
 	// is a union, the writer is not, or a writer branch maps to a reader
 	// branch).
-	tag  int32
-	path string // reader path, for errors
-
-	n        int   // fixed size
-	mul, div int64 // pScaled
-	wide     bool  // pScaled: the writer value is a long; decimal: 256 bits
+	tag      int32
+	n        int      // fixed size
+	steps    []step   // record
+	enumMap  []int32  // writer symbol index -> reader symbol index, -1 unknown
+	elem     *pop     // array item, map value
+	minSize  int      // array, map: least bytes one item takes on the wire
+	branch   []*pop   // pUnion, sUnion
+	wfields  []*pop   // pRecordReordered: skip op of each writer field
+	mul      int64    // pScaled
+	div      int64    // pScaled
+	wide     bool     // pScaled: the writer value is a long; decimal: 256 bits
+	prec     int      // decimal precision
+	path     string   // reader path, for errors
+	msg      string   // pFail
+	wsymbols []string // for errors
 
 	bound128 decimal128.Num // decimal: 10^precision
 	bound256 decimal256.Num
-	prec     int
-
-	enumMap  []int32  // writer symbol index -> reader symbol index, -1 unknown
-	wsymbols []string // for errors
-
-	steps   []step // record
-	wfields []*pop // pRecordReordered: skip op of each writer field
-	elem    *pop   // array item, map value
-	minSize int    // array, map: least bytes one item takes on the wire
-	branch  []*pop // pUnion, sUnion
-	msg     string // pFail
 }
 
 // step is one reader field of a record (or a writer-only field skipped in
