@@ -110,13 +110,40 @@ func parseSchema(text string, cache *avro.SchemaCache) (*snode, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := converter{named: map[string]*snode{}, building: map[string]bool{}}
-	return c.node(s.Root(), "", "")
+	root := s.Root()
+	c := converter{named: map[string]*snode{}, building: map[string]bool{}, defs: map[string]*avro.SchemaNode{}}
+	c.collect(root)
+	return c.node(root, "", "")
 }
 
 type converter struct {
 	named    map[string]*snode
 	building map[string]bool // named types whose definition is being converted
+	// defs holds every named type's definition, so that a reference that
+	// comes before the definition (the parser accepts that) resolves.
+	defs map[string]*avro.SchemaNode
+}
+
+func (c *converter) collect(n *avro.SchemaNode) {
+	switch n.Type {
+	case "record", "error", "enum", "fixed":
+		full := fullName(n.Name, n.Namespace)
+		if _, ok := c.defs[full]; !ok {
+			c.defs[full] = n
+		}
+	}
+	for i := range n.Fields {
+		c.collect(&n.Fields[i].Type)
+	}
+	for i := range n.Branches {
+		c.collect(&n.Branches[i])
+	}
+	if n.Items != nil {
+		c.collect(n.Items)
+	}
+	if n.Values != nil {
+		c.collect(n.Values)
+	}
 }
 
 func fullName(name, ns string) string {
@@ -146,6 +173,16 @@ func (c *converter) node(n *avro.SchemaNode, ns, path string) (*snode, error) {
 		return out, nil
 	}
 	switch n.Type {
+	case "record", "error", "enum", "fixed":
+		full := fullName(n.Name, n.Namespace)
+		if c.building[full] {
+			return nil, recursionErr(full, path)
+		}
+		if done, ok := c.named[full]; ok && c.defs[full] == n {
+			return done, nil // converted already, where a forward reference needed it
+		}
+	}
+	switch n.Type {
 	case "record", "error":
 		full := fullName(n.Name, n.Namespace)
 		out := &snode{kind: kRecord, name: full, aliases: qualify(n.Aliases, namespaceOf(full))}
@@ -154,7 +191,8 @@ func (c *converter) node(n *avro.SchemaNode, ns, path string) (*snode, error) {
 		}
 		c.building[full] = true
 		childNS := namespaceOf(full)
-		for _, f := range n.Fields {
+		for i := range n.Fields {
+			f := &n.Fields[i]
 			fp := joinPath(path, f.Name)
 			t, err := c.node(&f.Type, childNS, fp)
 			if err != nil {
@@ -211,17 +249,20 @@ func (c *converter) node(n *avro.SchemaNode, ns, path string) (*snode, error) {
 	}
 	for _, full := range candidates {
 		if c.building[full] {
-			where := path
-			if where == "" {
-				where = "the top level"
-			}
-			return nil, fmt.Errorf("recursive schema: %s contains itself (at %s); recursive types have no Arrow column layout", full, where)
+			return nil, recursionErr(full, path)
 		}
 		if t, ok := c.named[full]; ok {
 			return t, nil
 		}
+		if def, ok := c.defs[full]; ok {
+			return c.node(def, ns, path)
+		}
 	}
 	return nil, fmt.Errorf("unknown type %q at %s", n.Type, path)
+}
+
+func recursionErr(full, path string) error {
+	return fmt.Errorf("recursive schema: %s contains itself (at %s); recursive types have no Arrow column layout", full, orTop(path))
 }
 
 func (c *converter) define(full string, n *snode) error {
