@@ -120,14 +120,32 @@ func rowsJSON(t testing.TB, b *array.StructBuilder) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	out, err := normJSON(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// normJSON re-encodes JSON with object keys sorted, numbers kept exact.
+func normJSON(j []byte) (string, error) {
 	var v any
 	dec := json.NewDecoder(bytes.NewReader(j))
 	dec.UseNumber()
 	if err := dec.Decode(&v); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	out, _ := json.Marshal(v)
-	return string(out)
+	out, err := json.Marshal(v)
+	return string(out), err
+}
+
+// jsonOf is the JSON of one value from GetOneForMarshal.
+func jsonOf(v any) (string, error) {
+	j, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return normJSON(j)
 }
 
 // lengths returns the length of b and of every builder under it.
