@@ -287,6 +287,16 @@ func (r *rnode) bind(b array.Builder) {
 	}
 }
 
+// appendBinary is b.Append(v), minus the Reserve calls when b has room
+// for one more value of len(v) bytes (UnsafeAppend still grows offsets).
+func appendBinary(b *array.BinaryBuilder, v []byte) {
+	if b.Len() < b.Cap() && b.DataCap()-b.DataLen() >= len(v) {
+		b.UnsafeAppend(v)
+	} else {
+		b.Append(v)
+	}
+}
+
 // emit appends the value whose slots start at tape[t] and returns the
 // index after them. It cannot fail: the first phase checked everything.
 func (d *Decoder) emit(r *rnode, t int) int {
@@ -295,28 +305,50 @@ func (d *Decoder) emit(r *rnode, t int) int {
 	case rNull:
 		r.b.AppendNull()
 		return t
+	// Where the builder has room (reserved up front, or grown by an
+	// earlier append) the Unsafe appends skip a Reserve call per value.
 	case rBool:
 		r.b.(*array.BooleanBuilder).Append(tape[t] != 0)
 	case rInt32:
-		r.b.(*array.Int32Builder).Append(int32(tape[t]))
+		b := r.b.(*array.Int32Builder)
+		if b.Len() < b.Cap() {
+			b.UnsafeAppend(int32(tape[t]))
+		} else {
+			b.Append(int32(tape[t]))
+		}
 	case rDate32:
 		r.b.(*array.Date32Builder).Append(arrow.Date32(int32(tape[t])))
 	case rTime32:
 		r.b.(*array.Time32Builder).Append(arrow.Time32(int32(tape[t])))
 	case rInt64:
-		r.b.(*array.Int64Builder).Append(int64(tape[t]))
+		b := r.b.(*array.Int64Builder)
+		if b.Len() < b.Cap() {
+			b.UnsafeAppend(int64(tape[t]))
+		} else {
+			b.Append(int64(tape[t]))
+		}
 	case rTime64:
 		r.b.(*array.Time64Builder).Append(arrow.Time64(int64(tape[t])))
 	case rTimestamp:
-		r.b.(*array.TimestampBuilder).Append(arrow.Timestamp(int64(tape[t])))
+		b := r.b.(*array.TimestampBuilder)
+		if b.Len() < b.Cap() {
+			b.UnsafeAppend(arrow.Timestamp(int64(tape[t])))
+		} else {
+			b.Append(arrow.Timestamp(int64(tape[t])))
+		}
 	case rFloat32:
 		r.b.(*array.Float32Builder).Append(f32frombits(tape[t]))
 	case rFloat64:
-		r.b.(*array.Float64Builder).Append(f64frombits(tape[t]))
+		b := r.b.(*array.Float64Builder)
+		if b.Len() < b.Cap() {
+			b.UnsafeAppend(f64frombits(tape[t]))
+		} else {
+			b.Append(f64frombits(tape[t]))
+		}
 	case rString:
-		r.b.(*array.StringBuilder).BinaryBuilder.Append(d.span(tape[t]))
+		appendBinary(r.b.(*array.StringBuilder).BinaryBuilder, d.span(tape[t]))
 	case rBinary:
-		r.b.(*array.BinaryBuilder).Append(d.span(tape[t]))
+		appendBinary(r.b.(*array.BinaryBuilder), d.span(tape[t]))
 	case rFixed:
 		r.b.(*array.FixedSizeBinaryBuilder).Append(d.span(tape[t]))
 	case rUUIDFixed:
@@ -333,7 +365,7 @@ func (d *Decoder) emit(r *rnode, t int) int {
 		hex.Encode(buf[24:36], u[10:16])
 		r.b.(*array.StringBuilder).BinaryBuilder.Append(buf)
 	case rEnum:
-		r.b.(*array.StringBuilder).BinaryBuilder.Append(r.symbols[tape[t]])
+		appendBinary(r.b.(*array.StringBuilder).BinaryBuilder, r.symbols[tape[t]])
 	case rDecimal128:
 		r.b.(*array.Decimal128Builder).Append(decimal128.New(int64(tape[t+1]), tape[t]))
 		return t + 2

@@ -210,17 +210,20 @@ func (d *Decoder) Append(b *array.StructBuilder, data []byte) error {
 	if len(data) > maxSpanOff {
 		return decode.Malformed(fmt.Sprintf("avro: datum of %d bytes is larger than 2 GiB", len(data)))
 	}
-	d.src, d.tape, d.budget = data, d.tape[:0], zeroBudget(len(data))
+	// d.src keeps the last record's bytes referenced until the next call:
+	// clearing it would cost a second write barrier per record while the
+	// garbage collector marks.
+	d.src = data
+	d.tape = d.tape[:0]
+	d.budget = zeroBudget(len(data))
 	end, err := d.parse(prog.op, 0)
 	if err == nil && end != len(data) {
 		err = d.malformed(prog.op, end, "%d bytes left over after the datum", len(data)-end)
 	}
 	if err != nil {
-		d.src = nil
 		return err
 	}
 	d.emit(d.root, 0)
-	d.src = nil
 	return nil
 }
 

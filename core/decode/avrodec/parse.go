@@ -65,10 +65,30 @@ const (
 	errOverflow  = -2
 )
 
-// uvarint reads an unsigned varint of at most 10 bytes (a long).
+// uvarint reads an unsigned varint of at most 10 bytes (a long). The
+// one-byte case is small enough to be inlined into callers.
 func uvarint(src []byte, pos int) (uint64, int) {
 	if pos < len(src) && src[pos] < 0x80 {
 		return uint64(src[pos]), pos + 1
+	}
+	return uvarintLong(src, pos)
+}
+
+func uvarintLong(src []byte, pos int) (uint64, int) {
+	if len(src)-pos >= 10 { // no bounds checks per byte
+		b := src[pos : pos+10 : pos+10]
+		v := uint64(b[0] & 0x7f)
+		for i := 1; i < 10; i++ {
+			c := b[i]
+			v |= uint64(c&0x7f) << (7 * i)
+			if c < 0x80 {
+				if i == 9 && c > 1 {
+					return 0, errOverflow
+				}
+				return v, pos + i + 1
+			}
+		}
+		return 0, errOverflow
 	}
 	var v uint64
 	for s := uint(0); s < 70; s += 7 {
@@ -172,51 +192,148 @@ func (d *Decoder) blockCount(op *pop, pos int, what string) (count int, size int
 
 // parse runs op at d.src[pos:], pushing tape slots, and returns the
 // position after the value.
-func (d *Decoder) parse(op *pop, pos int) (int, error) {
-	if op.tag >= 0 {
-		d.tape = append(d.tape, uint64(op.tag))
+func (d *Decoder) parse(op *pop, pos int) (int, error) { return d.run(op.self, pos) }
+
+// run runs a sequence of ops (a record's fields, nested records flattened
+// in). Leaf ops are handled in the loop; only arrays, maps, unions and
+// reordered records call back into it.
+func (d *Decoder) run(seq []*pop, pos int) (int, error) {
+	src := d.src
+	var err error
+	for _, op := range seq {
+		if op.tag >= 0 {
+			d.tape = append(d.tape, uint64(op.tag))
+		}
+		switch op.code {
+		case pNull, sNothing:
+		case pConst:
+			d.tape = append(d.tape, op.def...)
+		case pBool:
+			if pos >= len(src) {
+				return 0, d.truncated(op, pos, "a boolean")
+			}
+			if src[pos] > 1 {
+				return 0, d.malformed(op, pos, "boolean byte is 0x%02x, not 0 or 1", src[pos])
+			}
+			d.tape = append(d.tape, uint64(src[pos]))
+			pos++
+		case pInt, pIntFloat, pIntDouble:
+			// uvarint, with its one-byte case by hand (too big to inline)
+			u, next := uint64(0), pos+1
+			if pos < len(src) && src[pos] < 0x80 {
+				u = uint64(src[pos])
+			} else {
+				u, next = uvarintLong(src, pos)
+			}
+			if next < 0 || next-pos > 5 || u > math.MaxUint32 {
+				return 0, d.intErr(op, pos, next)
+			}
+			v := int32(uint32(u>>1)) ^ -int32(u&1)
+			switch op.code {
+			case pInt:
+				d.tape = append(d.tape, uint64(int64(v)))
+			case pIntFloat:
+				d.tape = append(d.tape, uint64(math.Float32bits(float32(v))))
+			default:
+				d.tape = append(d.tape, math.Float64bits(float64(v)))
+			}
+			pos = next
+		case pLong, pLongFloat, pLongDouble:
+			// uvarint, with its one-byte case by hand (too big to inline)
+			u, next := uint64(0), pos+1
+			if pos < len(src) && src[pos] < 0x80 {
+				u = uint64(src[pos])
+			} else {
+				u, next = uvarintLong(src, pos)
+			}
+			if next < 0 {
+				return 0, d.varintErr(op, pos, next, "long")
+			}
+			v := int64(u>>1) ^ -int64(u&1)
+			switch op.code {
+			case pLong:
+				d.tape = append(d.tape, uint64(v))
+			case pLongFloat:
+				d.tape = append(d.tape, uint64(math.Float32bits(float32(v))))
+			default:
+				d.tape = append(d.tape, math.Float64bits(float64(v)))
+			}
+			pos = next
+		case pFloat, pFloatDouble:
+			if len(src)-pos < 4 {
+				return 0, d.truncated(op, pos, "a float")
+			}
+			u := binary.LittleEndian.Uint32(src[pos:])
+			if op.code == pFloat {
+				d.tape = append(d.tape, uint64(u))
+			} else {
+				d.tape = append(d.tape, math.Float64bits(float64(math.Float32frombits(u))))
+			}
+			pos += 4
+		case pDouble:
+			if len(src)-pos < 8 {
+				return 0, d.truncated(op, pos, "a double")
+			}
+			d.tape = append(d.tape, binary.LittleEndian.Uint64(src[pos:]))
+			pos += 8
+		case pString, pBytes:
+			// uvarint, with its one-byte case by hand (too big to inline)
+			u, next := uint64(0), pos+1
+			if pos < len(src) && src[pos] < 0x80 {
+				u = uint64(src[pos])
+			} else {
+				u, next = uvarintLong(src, pos)
+			}
+			n := int64(u>>1) ^ -int64(u&1)
+			if next < 0 || n < 0 || n > int64(len(src)-next) {
+				return 0, d.lenErr(op, pos, "string")
+			}
+			end := next + int(n)
+			if op.code == pString && !shortASCII(src, next, end) && !validUTF8(src[next:end]) {
+				return 0, d.malformed(op, next, "string is not valid UTF-8")
+			}
+			d.tape = append(d.tape, d.spanFlag|uint64(next)<<32|uint64(n))
+			pos = end
+		case pEnum:
+			// uvarint, with its one-byte case by hand (too big to inline)
+			u, next := uint64(0), pos+1
+			if pos < len(src) && src[pos] < 0x80 {
+				u = uint64(src[pos])
+			} else {
+				u, next = uvarintLong(src, pos)
+			}
+			if next < 0 || next-pos > 5 || u > math.MaxUint32 {
+				return 0, d.intErr(op, pos, next)
+			}
+			v := int32(uint32(u>>1)) ^ -int32(u&1)
+			if v < 0 || int(v) >= len(op.enumMap) {
+				return 0, d.malformed(op, pos, "enum index %d out of range (the writer's enum has %d symbols)", v, len(op.enumMap))
+			}
+			m := op.enumMap[v]
+			if m < 0 {
+				return 0, d.malformed(op, pos, "enum symbol %q is not in the reader's enum, which has no default", op.wsymbols[v])
+			}
+			d.tape = append(d.tape, uint64(m))
+			pos = next
+		case pFixed:
+			if len(src)-pos < op.n {
+				return 0, d.truncated(op, pos, fmt.Sprintf("a fixed(%d)", op.n))
+			}
+			d.pushSpan(pos, op.n)
+			pos += op.n
+		default:
+			if pos, err = d.parseComplex(op, pos); err != nil {
+				return 0, err
+			}
+		}
 	}
+	return pos, nil
+}
+
+// parseComplex runs the ops that are not leaves of the loop in run.
+func (d *Decoder) parseComplex(op *pop, pos int) (int, error) {
 	src := d.src
 	switch op.code {
-	case pNull, sNothing:
-		return pos, nil
-	case pBool:
-		if pos >= len(src) {
-			return 0, d.truncated(op, pos, "a boolean")
-		}
-		if src[pos] > 1 {
-			return 0, d.malformed(op, pos, "boolean byte is 0x%02x, not 0 or 1", src[pos])
-		}
-		d.tape = append(d.tape, uint64(src[pos]))
-		return pos + 1, nil
-	case pInt, pIntFloat, pIntDouble:
-		v, next, err := d.readInt(op, pos)
-		if err != nil {
-			return 0, err
-		}
-		switch op.code {
-		case pInt:
-			d.tape = append(d.tape, uint64(int64(v)))
-		case pIntFloat:
-			d.tape = append(d.tape, uint64(math.Float32bits(float32(v))))
-		default:
-			d.tape = append(d.tape, math.Float64bits(float64(v)))
-		}
-		return next, nil
-	case pLong, pLongFloat, pLongDouble:
-		v, next, err := d.readLong(op, pos)
-		if err != nil {
-			return 0, err
-		}
-		switch op.code {
-		case pLong:
-			d.tape = append(d.tape, uint64(v))
-		case pLongFloat:
-			d.tape = append(d.tape, uint64(math.Float32bits(float32(v))))
-		default:
-			d.tape = append(d.tape, math.Float64bits(float64(v)))
-		}
-		return next, nil
 	case pScaled:
 		var v int64
 		var next int
@@ -246,46 +363,6 @@ func (d *Decoder) parse(op *pop, pos int) (int, error) {
 		}
 		d.tape = append(d.tape, uint64(v))
 		return next, nil
-	case pFloat, pFloatDouble:
-		if len(src)-pos < 4 {
-			return 0, d.truncated(op, pos, "a float")
-		}
-		u := binary.LittleEndian.Uint32(src[pos:])
-		if op.code == pFloat {
-			d.tape = append(d.tape, uint64(u))
-		} else {
-			d.tape = append(d.tape, math.Float64bits(float64(math.Float32frombits(u))))
-		}
-		return pos + 4, nil
-	case pDouble:
-		if len(src)-pos < 8 {
-			return 0, d.truncated(op, pos, "a double")
-		}
-		d.tape = append(d.tape, binary.LittleEndian.Uint64(src[pos:]))
-		return pos + 8, nil
-	case pString:
-		n, next, err := d.readLen(op, pos, "string")
-		if err != nil {
-			return 0, err
-		}
-		if !validUTF8(src[next : next+n]) {
-			return 0, d.malformed(op, next, "string is not valid UTF-8")
-		}
-		d.pushSpan(next, n)
-		return next + n, nil
-	case pBytes:
-		n, next, err := d.readLen(op, pos, "bytes")
-		if err != nil {
-			return 0, err
-		}
-		d.pushSpan(next, n)
-		return next + n, nil
-	case pFixed:
-		if len(src)-pos < op.n {
-			return 0, d.truncated(op, pos, fmt.Sprintf("a fixed(%d)", op.n))
-		}
-		d.pushSpan(pos, op.n)
-		return pos + op.n, nil
 	case pDecBytes, pDecFixed:
 		n, next := op.n, pos
 		if op.code == pDecBytes {
@@ -300,33 +377,8 @@ func (d *Decoder) parse(op *pop, pos int) (int, error) {
 			return 0, err
 		}
 		return next + n, nil
-	case pEnum:
-		v, next, err := d.readInt(op, pos)
-		if err != nil {
-			return 0, err
-		}
-		if v < 0 || int(v) >= len(op.enumMap) {
-			return 0, d.malformed(op, pos, "enum index %d out of range (the writer's enum has %d symbols)", v, len(op.enumMap))
-		}
-		m := op.enumMap[v]
-		if m < 0 {
-			return 0, d.malformed(op, pos, "enum symbol %q is not in the reader's enum, which has no default", op.wsymbols[v])
-		}
-		d.tape = append(d.tape, uint64(m))
-		return next, nil
 	case pRecord, sRecord:
-		var err error
-		for i := range op.steps {
-			st := &op.steps[i]
-			if st.op == nil {
-				d.tape = append(d.tape, st.def...)
-				continue
-			}
-			if pos, err = d.parse(st.op, pos); err != nil {
-				return 0, err
-			}
-		}
-		return pos, nil
+		return d.run(op.seq, pos)
 	case pRecordReordered:
 		base := len(d.spans)
 		var err error
@@ -396,6 +448,37 @@ func (d *Decoder) parse(op *pop, pos int) (int, error) {
 		return pos + op.n, nil
 	}
 	panic(fmt.Sprintf("avrodec: unknown op %d", op.code))
+}
+
+// intErr explains a bad int varint at pos (next is what uvarint gave).
+func (d *Decoder) intErr(op *pop, pos, next int) error {
+	if next >= 0 {
+		next = errOverflow
+	}
+	return d.varintErr(op, pos, next, "int")
+}
+
+// lenErr explains a bad length at pos (by reading it again, the slow way).
+func (d *Decoder) lenErr(op *pop, pos int, what string) error {
+	if op.code == pBytes {
+		what = "bytes"
+	}
+	_, _, err := d.readLen(op, pos, what)
+	return err
+}
+
+// shortASCII reports whether src[start:end] is at most 8 bytes of ASCII
+// with 8 bytes readable from start: one load and a mask, for the short
+// strings (symbols, codes) most records are made of. False means "look
+// closer", not "invalid".
+func shortASCII(src []byte, start, end int) bool {
+	n := end - start
+	if n > 8 || len(src)-start < 8 {
+		return false
+	}
+	w := binary.LittleEndian.Uint64(src[start:])
+	mask := uint64(0x8080808080808080) >> (64 - 8*uint(n)) // n == 0: shift by 64 gives 0
+	return w&mask == 0
 }
 
 // validUTF8 is utf8.Valid with a faster start for the short ASCII

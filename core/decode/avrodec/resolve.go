@@ -33,7 +33,8 @@ const (
 	pDecBytes                     // length-prefixed two's complement, pushed as 2 or 4 words
 	pDecFixed                     // n bytes two's complement, pushed as 2 or 4 words
 	pEnum                         // int index, mapped to the reader's symbol index
-	pRecord                       // steps in order
+	pConst                        // push def (a reader-only field's default)
+	pRecord                       // seq in order (only when tagged: otherwise flattened into the parent)
 	pRecordReordered              // writer fields skipped to find their spans, then read in reader order
 	pArray                        // blocks of items
 	pMap                          // blocks of (string key, value)
@@ -65,7 +66,10 @@ type pop struct {
 	// branch).
 	tag      int32
 	n        int      // fixed size
-	steps    []step   // record
+	seq      []*pop   // pRecord, sRecord: the fields' ops, nested untagged records flattened in
+	self     []*pop   // {this op}, to run it as a sequence
+	def      []uint64 // pConst
+	steps    []step   // pRecordReordered, in reader order
 	enumMap  []int32  // writer symbol index -> reader symbol index, -1 unknown
 	elem     *pop     // array item, map value
 	minSize  int      // array, map: least bytes one item takes on the wire
@@ -83,17 +87,40 @@ type pop struct {
 	bound256 decimal256.Num
 }
 
-// step is one reader field of a record (or a writer-only field skipped in
-// place).
+// step is one reader field of a reordered record.
 type step struct {
 	op  *pop     // nil: push def
-	w   int      // pRecordReordered: index of the writer field
+	w   int      // index of the writer field
 	def []uint64 // tape slots of the reader's default
+}
+
+// finish sets op.self: every op can run as a one-op sequence.
+func finish(op *pop) *pop {
+	op.self = []*pop{op}
+	return op
+}
+
+// appendFlat appends op to seq, or its fields when op is an untagged
+// in-order record: one loop then runs a whole record tree without a call
+// per nested record.
+func appendFlat(seq []*pop, op *pop) []*pop {
+	if (op.code == pRecord || op.code == sRecord) && op.tag < 0 {
+		return append(seq, op.seq...)
+	}
+	return append(seq, op)
 }
 
 // compile makes the program that reads values written with w into the
 // reader node r, following Avro's schema resolution rules.
 func (d *Decoder) compile(w *snode, r *rnode, path string) (*pop, error) {
+	op, err := d.compileOp(w, r, path)
+	if err != nil {
+		return nil, err
+	}
+	return finish(op), nil
+}
+
+func (d *Decoder) compileOp(w *snode, r *rnode, path string) (*pop, error) {
 	if w.kind == kUnion {
 		op := &pop{code: pUnion, tag: -1, path: path}
 		ok := 0
@@ -102,7 +129,7 @@ func (d *Decoder) compile(w *snode, r *rnode, path string) (*pop, error) {
 			b, err := d.compile(wb, r, path)
 			if err != nil {
 				firstErr = cmpErr(firstErr, err)
-				b = &pop{code: pFail, tag: -1, path: path, msg: fmt.Sprintf("writer union branch %d (%s): %v", i, wb.typeName(), err)}
+				b = finish(&pop{code: pFail, tag: -1, path: path, msg: fmt.Sprintf("writer union branch %d (%s): %v", i, wb.typeName(), err)})
 			} else {
 				ok++
 			}
@@ -347,6 +374,7 @@ func (d *Decoder) compileRecord(op *pop, w *snode, r *rnode, path string) (*pop,
 		}
 	}
 	var steps []step
+	var seq []*pop
 	next := 0 // next writer field to consume (in order)
 	for i, f := range rs.fields {
 		fp := joinPath(path, f.name)
@@ -357,6 +385,7 @@ func (d *Decoder) compileRecord(op *pop, w *snode, r *rnode, path string) (*pop,
 				return nil, err
 			}
 			steps = append(steps, step{def: def})
+			seq = append(seq, finish(&pop{code: pConst, tag: -1, def: def, path: fp}))
 			continue
 		}
 		fop, err := d.compile(w.fields[j].typ, r.fields[i], fp)
@@ -365,21 +394,21 @@ func (d *Decoder) compileRecord(op *pop, w *snode, r *rnode, path string) (*pop,
 		}
 		if inOrder {
 			for ; next < j; next++ { // writer-only fields before this one
-				steps = append(steps, step{op: skipOp(w.fields[next].typ, joinPath(path, w.fields[next].name))})
+				seq = appendFlat(seq, skipOp(w.fields[next].typ, joinPath(path, w.fields[next].name)))
 			}
 			next = j + 1
 		}
 		steps = append(steps, step{op: fop, w: j})
+		seq = appendFlat(seq, fop)
 	}
-	op.steps = steps
 	if inOrder {
 		for ; next < len(w.fields); next++ {
-			op.steps = append(op.steps, step{op: skipOp(w.fields[next].typ, joinPath(path, w.fields[next].name))})
+			seq = appendFlat(seq, skipOp(w.fields[next].typ, joinPath(path, w.fields[next].name)))
 		}
-		op.code = pRecord
+		op.code, op.seq = pRecord, seq
 		return op, nil
 	}
-	op.code = pRecordReordered
+	op.code, op.steps = pRecordReordered, steps
 	for _, wf := range w.fields {
 		op.wfields = append(op.wfields, skipOp(wf.typ, joinPath(path, wf.name)))
 	}
@@ -435,6 +464,7 @@ func (d *Decoder) defaultSlots(r *rnode, i int, path string) ([]uint64, error) {
 // skipOp makes the op that skips a value of writer type w.
 func skipOp(w *snode, path string) *pop {
 	op := &pop{tag: -1, path: path + " (writer-only)"}
+	defer finish(op)
 	switch w.kind {
 	case kNull:
 		op.code = sNothing
@@ -453,7 +483,7 @@ func skipOp(w *snode, path string) *pop {
 	case kRecord:
 		op.code = sRecord
 		for _, f := range w.fields {
-			op.steps = append(op.steps, step{op: skipOp(f.typ, joinPath(path, f.name))})
+			op.seq = appendFlat(op.seq, skipOp(f.typ, joinPath(path, f.name)))
 		}
 	case kArray:
 		op.code, op.elem, op.minSize = sArray, skipOp(w.items, path+"[]"), minSize(w.items)
