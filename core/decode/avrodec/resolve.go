@@ -169,11 +169,17 @@ func cmpErr(a, b error) error {
 }
 
 // pickBranch returns the reader union branch that takes writer type w:
-// the first of the same type (same name for named types), else the first
-// w can be promoted to. -1: none.
+// the first of the same type (for named types: the same full name, else
+// the same unqualified name or an alias), else the first w can be
+// promoted to. -1: none.
 func pickBranch(w *snode, alts []*snode) int {
 	for j, a := range alts {
-		if a.kind == w.kind && (!isNamed(w.kind) || namesMatch(w, a)) {
+		if a.kind == w.kind && (!isNamed(w.kind) || a.name == w.name) {
+			return j
+		}
+	}
+	for j, a := range alts {
+		if a.kind == w.kind && isNamed(w.kind) && namesMatch(w, a) {
 			return j
 		}
 	}

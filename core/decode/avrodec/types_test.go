@@ -51,6 +51,8 @@ func TestTypes(t *testing.T) {
 		{"multi union, null", `["null","int","string"]`, nil, "struct<int: int32 nullable, string: utf8 nullable>", `null`},
 		{"multi union of records", `[{"type":"record","name":"A","fields":[{"name":"x","type":"int"}]},{"type":"record","name":"B","fields":[{"name":"y","type":"string"}]}]`,
 			map[string]any{"B": map[string]any{"y": "z"}}, "struct<A: struct<x: int32> nullable, B: struct<y: utf8> nullable>", `{"A":null,"B":{"y":"z"}}`},
+		{"union branches with the same short name", `[{"type":"record","name":"a.X","fields":[{"name":"p","type":"int"}]},{"type":"record","name":"b.X","fields":[{"name":"q","type":"int"}]}]`,
+			map[string]any{"b.X": map[string]any{"q": int32(2)}}, "struct<a.X: struct<p: int32> nullable, b.X: struct<q: int32> nullable>", `{"a.X":null,"b.X":{"q":2}}`},
 		{"date", `{"type":"int","logicalType":"date"}`, int32(20000), "date32", `"2024-10-04"`},
 		{"time-millis", `{"type":"int","logicalType":"time-millis"}`, int32(3_723_004), "time32[ms]", `"01:02:03.004"`},
 		{"time-micros", `{"type":"long","logicalType":"time-micros"}`, int64(3_723_000_005), "time64[us]", `"01:02:03.000005"`},
