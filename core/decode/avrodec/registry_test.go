@@ -139,3 +139,30 @@ func TestReferences(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// TestConfluentKeyNotRecord: a key subject whose schema is a plain string
+// (what Confluent's serializers register for string keys) gives rows
+// {value: utf8}; a writer id of another non-record type is resolved too.
+func TestConfluentKeyNotRecord(t *testing.T) {
+	reg := newRegistry()
+	reg.add(1, "t-key", `"string"`)
+	reg.add(2, "", `"bytes"`)
+	reg.add(3, "", `"int"`)
+	d, err := New(Options{Subject: "t-key", Framing: Confluent, Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBuilder(d)
+	defer b.Release()
+	for _, data := range [][]byte{framed(1, encode(t, `"string"`, "k1")), framed(2, encode(t, `"bytes"`, []byte("k2")))} {
+		if err := d.Append(b, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Append(b, framed(3, []byte{2})); !errors.Is(err, decode.ErrMalformed) || !strings.Contains(err.Error(), "schema id 3") {
+		t.Fatalf("error %v", err)
+	}
+	if got, want := rowsJSON(t, b), `[{"value":"k1"},{"value":"k2"}]`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
