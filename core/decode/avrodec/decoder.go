@@ -62,7 +62,12 @@ type Options struct {
 // written with it is malformed, for the reason err gives.
 type program struct {
 	op  *pop
+	seq []*pop // what runs: the top record's fields, or op itself
 	err error
+}
+
+func newProgram(op *pop) *program {
+	return &program{op: op, seq: appendFlat(nil, op)}
 }
 
 // Decoder decodes Avro datums into rows of an Arrow struct column. It
@@ -160,7 +165,7 @@ func New(opts Options) (*Decoder, error) {
 		if err != nil {
 			return nil, fmt.Errorf("avrodec: the writer schema cannot be read with the reader schema: %w", err)
 		}
-		d.raw = &program{op: op}
+		d.raw = newProgram(op)
 	}
 	return d, nil
 }
@@ -216,7 +221,7 @@ func (d *Decoder) Append(b *array.StructBuilder, data []byte) error {
 	d.src = data
 	d.tape = d.tape[:0]
 	d.budget = zeroBudget(len(data))
-	end, err := d.parse(prog.op, 0)
+	end, err := d.run(prog.seq, 0)
 	if err == nil && end != len(data) {
 		err = d.malformed(prog.op, end, "%d bytes left over after the datum", len(data)-end)
 	}
@@ -256,9 +261,12 @@ func (d *Decoder) programFor(id int32) (*program, error) {
 		if d.wrapped {
 			w = wrapValue(w)
 		}
-		if p.op, err = d.compile(w, d.root, ""); err != nil {
+		op, err := d.compile(w, d.root, "")
+		if err != nil {
 			p.err = decode.Malformed(fmt.Sprintf("avro: schema id %d cannot be read with the reader schema: %v", id, err))
+			break
 		}
+		p = newProgram(op)
 	}
 	d.progs[id] = p
 	d.lastID, d.lastProg = id, p

@@ -62,3 +62,28 @@ func TestFramingString(t *testing.T) {
 		}
 	}
 }
+
+// TestShortASCII: the one-load ASCII check, from the start of a string or
+// back from its end, never calls non-ASCII ASCII.
+func TestShortASCII(t *testing.T) {
+	tests := []struct {
+		src        string
+		start, end int
+		want       bool
+	}{
+		{"abcdefghij", 0, 8, true},
+		{"abcdefghij", 2, 2, true}, // empty
+		{"abc\xe9efghij", 0, 8, false},
+		{"abc\xe9efghij", 0, 3, true}, // the é is past the end
+		{"abcdefgh\xff", 8, 9, false},  // ends the datum: loaded back from the end
+		{"abcdefghé", 8, 10, false},
+		{"abcdefghij", 8, 10, true},
+		{"abcdefghijklmnop", 0, 9, false}, // longer than 8: look closer
+		{"ab", 0, 2, false},               // fewer than 8 bytes in all: look closer
+	}
+	for _, tt := range tests {
+		if got := shortASCII([]byte(tt.src), tt.start, tt.end); got != tt.want {
+			t.Errorf("shortASCII(%q, %d, %d) = %v, want %v", tt.src, tt.start, tt.end, got, tt.want)
+		}
+	}
+}

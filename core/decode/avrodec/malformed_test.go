@@ -51,6 +51,7 @@ func TestMalformed(t *testing.T) {
 		{"bytes left over", record(`"int"`), cat(1, "xyz"), "record: 3 bytes left over after the datum"},
 		{"invalid UTF-8", record(`"string"`), cat(2, "\xc3\x28"), "f0: string is not valid UTF-8"},
 		{"invalid UTF-8 late in a long string", record(`"string"`), cat(20, "abcdefghijklmnopqr\xff\xfe"), "f0: string is not valid UTF-8"},
+		{"invalid UTF-8 ending the datum", record(`"string"`, `"string"`), cat(8, "abcdefgh", 2, "a\xff"), "f1: string is not valid UTF-8"},
 		{"invalid UTF-8 map key", record(`{"type":"map","values":"int"}`), cat(1, 1, "\xff", 0, 0), "f0: map key is not valid UTF-8"},
 		{"negative length", record(`"bytes"`), cat(-1), "f0: negative bytes length -1"},
 		{"oversized length", record(`"string"`), cat(1_000_000, "abc"), "f0: string length 1000000, but only 3 bytes are left"},

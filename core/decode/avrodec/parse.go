@@ -467,18 +467,24 @@ func (d *Decoder) lenErr(op *pop, pos int, what string) error {
 	return err
 }
 
-// shortASCII reports whether src[start:end] is at most 8 bytes of ASCII
-// with 8 bytes readable from start: one load and a mask, for the short
-// strings (symbols, codes) most records are made of. False means "look
+// shortASCII reports whether src[start:end] is at most 8 bytes of ASCII,
+// with one 8-byte load and a mask, for the short strings (symbols, codes)
+// most records are made of. The load is taken from start, or when the
+// string ends the datum, so that it ends at end. False means "look
 // closer", not "invalid".
 func shortASCII(src []byte, start, end int) bool {
 	n := end - start
-	if n > 8 || len(src)-start < 8 {
+	if n > 8 {
 		return false
 	}
-	w := binary.LittleEndian.Uint64(src[start:])
-	mask := uint64(0x8080808080808080) >> (64 - 8*uint(n)) // n == 0: shift by 64 gives 0
-	return w&mask == 0
+	if len(src)-start >= 8 {
+		// n == 0: a shift by 64 gives an empty mask.
+		return binary.LittleEndian.Uint64(src[start:])&(0x8080808080808080>>(64-8*uint(n))) == 0
+	}
+	if end >= 8 {
+		return binary.LittleEndian.Uint64(src[end-8:])&(0x8080808080808080<<(64-8*uint(n))) == 0
+	}
+	return false
 }
 
 // validUTF8 is utf8.Valid with a faster start for the short ASCII
