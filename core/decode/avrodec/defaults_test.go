@@ -75,7 +75,7 @@ func TestShortASCII(t *testing.T) {
 		{"abcdefghij", 2, 2, true}, // empty
 		{"abc\xe9efghij", 0, 8, false},
 		{"abc\xe9efghij", 0, 3, true}, // the é is past the end
-		{"abcdefgh\xff", 8, 9, false},  // ends the datum: loaded back from the end
+		{"abcdefgh\xff", 8, 9, false}, // ends the datum: loaded back from the end
 		{"abcdefghé", 8, 10, false},
 		{"abcdefghij", 8, 10, true},
 		{"abcdefghijklmnop", 0, 9, false}, // longer than 8: look closer
