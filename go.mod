@@ -6,6 +6,7 @@ require (
 	github.com/apache/arrow-go/v18 v18.8.0
 	github.com/bufbuild/protocompile v0.14.1
 	github.com/confluentinc/confluent-kafka-go/v2 v2.15.1
+	github.com/twmb/avro v1.9.0
 	google.golang.org/protobuf v1.36.12
 )
 

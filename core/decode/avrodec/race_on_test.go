@@ -1,0 +1,5 @@
+//go:build race
+
+package avrodec
+
+const raceEnabled = true
