@@ -5,10 +5,11 @@ go 1.25.0
 require (
 	github.com/apache/arrow-go/v18 v18.8.0
 	github.com/confluentinc/confluent-kafka-go/v2 v2.15.1
+	github.com/goccy/go-json v0.10.6
+	github.com/valyala/fastjson v1.6.10
 )
 
 require (
-	github.com/goccy/go-json v0.10.6 // indirect
 	github.com/google/flatbuffers v25.12.19+incompatible // indirect
 	github.com/klauspost/compress v1.19.2 // indirect
 	github.com/klauspost/cpuid/v2 v2.4.0 // indirect

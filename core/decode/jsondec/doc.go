@@ -1,0 +1,2 @@
+// Package jsondec decodes JSON records into rows of an Arrow struct column.
+package jsondec
