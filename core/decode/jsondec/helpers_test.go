@@ -14,7 +14,8 @@ import (
 
 // toGo converts row i of a to plain Go values for comparisons: structs
 // become map[string]any, lists []any, maps []kv, integers int64 or
-// uint64, timestamps and dates their integer value, decimals their text.
+// uint64, timestamps and dates their integer value, decimals their exact
+// text with all the scale's digits.
 func toGo(a arrow.Array, i int) any {
 	if a.IsNull(i) {
 		return nil
@@ -58,8 +59,14 @@ func toGo(a arrow.Array, i int) any {
 		return int64(a.Value(i))
 	case *array.Date64:
 		return int64(a.Value(i))
-	case *array.Decimal32, *array.Decimal64, *array.Decimal128, *array.Decimal256:
-		return a.ValueStr(i)
+	case *array.Decimal32:
+		return a.Value(i).ToString(a.DataType().(arrow.DecimalType).GetScale())
+	case *array.Decimal64:
+		return a.Value(i).ToString(a.DataType().(arrow.DecimalType).GetScale())
+	case *array.Decimal128:
+		return a.Value(i).ToString(a.DataType().(arrow.DecimalType).GetScale())
+	case *array.Decimal256:
+		return a.Value(i).ToString(a.DataType().(arrow.DecimalType).GetScale())
 	case *array.Map:
 		start, end := a.ValueOffsets(i)
 		out := []kv{}

@@ -86,12 +86,13 @@ type Decoder struct {
 	// Per-record scratch, reused: the tape of values to append, the bytes
 	// of strings that had to be unescaped or base64-decoded, the 256-bit
 	// decimals, and the key of a member whose name had escapes.
-	tape []slot
-	buf  []byte
-	d256 []decimal256.Num
-	keyb []byte
-	seen []uint64 // field marks of structs wider than 64 fields
-	fail failure
+	tape  []slot
+	buf   []byte
+	d256  []decimal256.Num
+	keyb  []byte
+	seen  []uint64 // field marks of structs wider than 64 fields
+	field int      // the field found by member
+	fail  failure
 }
 
 var _ decode.Decoder = (*Decoder)(nil)
@@ -202,14 +203,34 @@ func (d *Decoder) commit(data []byte) {
 		switch s.op {
 		case opValue:
 			switch n.kind {
+			// The builders' Unsafe appends skip a reservation check
+			// (with an indirect call) per value: use them when the
+			// engine's up-front Reserve left room.
 			case kString, kBinary:
-				n.bin.Append(data[s.a : s.a+s.b])
+				v, bb := data[s.a:s.a+s.b], n.bin
+				if bb.Len() < bb.Cap() && bb.DataLen()+len(v) <= bb.DataCap() {
+					bb.UnsafeAppend(v)
+				} else {
+					bb.Append(v)
+				}
 			case kFloat64:
-				n.bld.(*array.Float64Builder).Append(math.Float64frombits(s.a))
+				if bb := n.bld.(*array.Float64Builder); bb.Len() < bb.Cap() {
+					bb.UnsafeAppend(math.Float64frombits(s.a))
+				} else {
+					bb.Append(math.Float64frombits(s.a))
+				}
 			case kInt64:
-				n.bld.(*array.Int64Builder).Append(int64(s.a))
+				if bb := n.bld.(*array.Int64Builder); bb.Len() < bb.Cap() {
+					bb.UnsafeAppend(int64(s.a))
+				} else {
+					bb.Append(int64(s.a))
+				}
 			case kTimestamp:
-				n.bld.(*array.TimestampBuilder).Append(arrow.Timestamp(s.a))
+				if bb := n.bld.(*array.TimestampBuilder); bb.Len() < bb.Cap() {
+					bb.UnsafeAppend(arrow.Timestamp(s.a))
+				} else {
+					bb.Append(arrow.Timestamp(s.a))
+				}
 			case kBool:
 				n.bld.(*array.BooleanBuilder).Append(s.a != 0)
 			case kInt8:

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow/decimal256"
@@ -21,19 +22,25 @@ const (
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// eightDigits reports whether the eight bytes of w (little-endian) are all
-// ASCII digits.
-func eightDigits(w uint64) bool {
-	return (w&0xF0F0F0F0F0F0F0F0)|(((w+0x0606060606060606)&0xF0F0F0F0F0F0F0F0)>>4) == 0x3333333333333333
-}
-
-// parseEight converts eight ASCII digits, the first in the low byte, with
-// three multiplications (a well-known SWAR technique).
-func parseEight(w uint64) uint64 {
-	w -= 0x3030303030303030
-	w = w*10 + w>>8
-	w = ((w&0x000000FF000000FF)*(100+1000000<<32) + (w>>16&0x000000FF000000FF)*(1+10000<<32)) >> 32
-	return w
+// leadingDigits returns how many of the eight bytes of w (loaded little-
+// endian, so the first byte is the lowest) are ASCII digits before the
+// first non-digit, and the value of those digits: eight bytes at a time
+// with a few multiplications (the SWAR technique of simdjson and Lemire).
+// Borrows and carries only travel from a non-digit byte towards later
+// bytes, so the digits before the first non-digit are always read right.
+func leadingDigits(w uint64) (int, uint64) {
+	const hi = 0xF0F0F0F0F0F0F0F0
+	m := (w&hi ^ 0x3030303030303030) | ((w+0x0606060606060606)&hi ^ 0x3030303030303030)
+	n := bits.TrailingZeros64(m) >> 3
+	if n == 0 {
+		return 0, 0
+	}
+	// The n digit values, moved to the top bytes: the bytes below become
+	// leading zeros.
+	d := (w - 0x3030303030303030) << (64 - 8*n)
+	d = d*10 + d>>8
+	d = ((d&0x000000FF000000FF)*(100+1000000<<32) + (d>>16&0x000000FF000000FF)*(1+10000<<32)) >> 32
+	return n, d
 }
 
 // scanNumber checks the JSON number at s[i] and returns its end.
@@ -102,19 +109,15 @@ func scanInt(s []byte, i int) (neg bool, v uint64, end int, st numStatus) {
 	case c == '0':
 		i++
 	case c >= '1' && c <= '9':
+		// Up to sixteen digits eight bytes at a time when the input
+		// has the room (it nearly always has: the record goes on).
 		first := i
-		// Eight digits at a time while they last (ts and other long
-		// integers); then one at a time.
-		if i+8 <= len(s) {
-			if w := binary.LittleEndian.Uint64(s[i:]); eightDigits(w) {
-				v = parseEight(w)
-				i += 8
-				if i+8 <= len(s) {
-					if w := binary.LittleEndian.Uint64(s[i:]); eightDigits(w) {
-						v = v*1e8 + parseEight(w)
-						i += 8
-					}
-				}
+		if i+16 <= len(s) {
+			n, x := leadingDigits(binary.LittleEndian.Uint64(s[i:]))
+			v, i = x, i+n
+			if n == 8 {
+				n, x = leadingDigits(binary.LittleEndian.Uint64(s[i:]))
+				v, i = v*pow10u64[n]+x, i+n
 			}
 		}
 		for ; i < len(s) && i-first < 19; i++ {
@@ -233,6 +236,10 @@ func decompose(s []byte, i int) (mant uint64, exp int, neg, trunc bool, end int,
 			return 0, 0, neg, false, i, numSyntax
 		}
 	case c >= '1' && c <= '9':
+		if i+8 <= len(s) { // up to eight digits at once
+			n, x := leadingDigits(binary.LittleEndian.Uint64(s[i:]))
+			mant, nd, i = x, n, i+n
+		}
 		for ; i < len(s); i++ {
 			c := s[i]
 			if c < '0' || c > '9' {
@@ -253,6 +260,13 @@ func decompose(s []byte, i int) (mant uint64, exp int, neg, trunc bool, end int,
 		i++
 		if i >= len(s) || !isDigit(s[i]) {
 			return 0, 0, neg, false, i, numSyntax
+		}
+		// Up to eight fraction digits at once while they fit in mant.
+		// Leading zeros are counted as significant here, which at worst
+		// sends a long number to strconv.
+		if i+8 <= len(s) && nd <= 11 {
+			n, x := leadingDigits(binary.LittleEndian.Uint64(s[i:]))
+			mant, nd, exp, i = mant*pow10u64[n]+x, nd+n, exp-n, i+n
 		}
 		for ; i < len(s); i++ {
 			c := s[i]
@@ -495,7 +509,13 @@ func decimalValue(lit []byte, prec, scale int32) (w [4]uint64, msg string) {
 	// value = digits[firstK..lastK] × 10^shift / 10^scale
 	shift := exp - (k - fracStart) + (k - 1 - lastK) + int(scale)
 	if shift < 0 {
-		return w, "more than " + strconv.Itoa(int(scale)) + " decimal places"
+		switch {
+		case scale > 0:
+			return w, "more than " + strconv.Itoa(int(scale)) + " decimal places"
+		case scale == 0:
+			return w, "not an integer (the scale is 0)"
+		}
+		return w, "not a multiple of 1" + strings.Repeat("0", int(-scale)) + " (the scale is " + strconv.Itoa(int(scale)) + ")"
 	}
 	if nsig+shift > int(prec) {
 		return w, strconv.Itoa(nsig+shift) + " digits, more than the precision " + strconv.Itoa(int(prec))

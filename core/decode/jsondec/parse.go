@@ -1,6 +1,7 @@
 package jsondec
 
 import (
+	"encoding/binary"
 	"unicode/utf8"
 )
 
@@ -245,80 +246,90 @@ func (d *Decoder) parseStruct(n *node, s []byte, i, depth int) int {
 		if s[i] != '"' {
 			return d.syntax(i, "expected a member name (a string) or '}'")
 		}
-		// Fast path: the member is the next field in schema order, and
-		// its name has nothing that JSON would escape, so the raw bytes
-		// followed by a quote are the whole key.
-		fi := -1
+		var f *node
+		// Fast path: the member is the next field in schema order and
+		// its name needs no escaping, so the raw bytes of name + `":`
+		// are the key and the colon: one or two 8-byte compares.
 		if next < len(n.fields) {
-			if f := n.fields[next]; f.plain {
-				e := i + 1 + len(f.name)
-				if e < len(s) && s[e] == '"' && string(s[i+1:e]) == f.name {
-					fi, i = next, e+1
+			if g := n.fields[next]; g.plain {
+				if len(g.keyWords) == 1 && i+9 <= len(s) {
+					if binary.LittleEndian.Uint64(s[i+1:])&g.keyMask == g.keyWords[0] {
+						f, i = g, i+1+g.keyLen
+					}
+				} else if g.matchKey(s, i+1) {
+					f, i = g, i+1+g.keyLen
 				}
 			}
 		}
-		if fi < 0 {
-			j, esc := d.scanString(s, i+1)
-			if j < 0 {
+		if f == nil {
+			if i = d.member(n, s, i, next); i < 0 {
 				return -1
 			}
-			key := s[i+1 : j]
-			if esc {
-				d.keyb = unescape(d.keyb[:0], key)
-				key = d.keyb
-			}
-			i = j + 1
-			if fi = n.lookup(key, next); fi < 0 {
-				if d.opts.DisallowUnknownMembers {
-					return d.failf("unknown member %q (the schema has no such field)", snippet(key))
+			if d.field < 0 {
+				// Not a field: check the value is JSON, and drop it.
+				if i = d.skipValue(s, i, depth); i < 0 {
+					return -1
 				}
+				goto after
 			}
+			f = n.fields[d.field]
 		}
-		if i < len(s) && s[i] == ':' {
-			i++
-		} else {
+		if i >= len(s) || s[i] <= ' ' {
 			if i = skipWS(s, i); i >= len(s) {
 				return d.eof(i)
 			}
-			if s[i] != ':' {
-				return d.syntax(i, "expected ':' after a member name")
-			}
-			i++
 		}
-		if i = skipWS(s, i); i >= len(s) {
-			return d.eof(i)
-		}
-		if fi >= 0 {
-			f := n.fields[fi]
-			if base < 0 {
-				if seen&(1<<fi) != 0 {
-					d.failf("duplicate member")
-					d.inField(f.name)
-					return -1
-				}
-				seen |= 1 << fi
-			} else {
-				w := &d.seen[base+fi>>6]
-				if *w&(1<<(fi&63)) != 0 {
-					d.failf("duplicate member")
-					d.inField(f.name)
-					return -1
-				}
-				*w |= 1 << (fi & 63)
-			}
-			next = fi + 1
-			if i = d.parseValue(f, s, i, depth); i < 0 {
+		if fi := f.pos; base < 0 {
+			if seen&(1<<fi) != 0 {
+				d.failf("duplicate member")
 				d.inField(f.name)
 				return -1
 			}
-		} else if i = d.skipValue(s, i, depth); i < 0 {
+			seen |= 1 << fi
+			next = fi + 1
+		} else {
+			w := &d.seen[base+fi>>6]
+			if *w&(1<<(fi&63)) != 0 {
+				d.failf("duplicate member")
+				d.inField(f.name)
+				return -1
+			}
+			*w |= 1 << (fi & 63)
+			next = fi + 1
+		}
+		// The common kinds without a detour through parseValue.
+		switch c := s[i]; {
+		case c == 'n':
+			i = d.parseValue(f, s, i, depth)
+		case f.kind == kString && c == '"':
+			j := i + 1
+			for j < len(s) && plain[s[j]] {
+				j++
+			}
+			if j < len(s) && s[j] == '"' {
+				d.tape = append(d.tape, slot{n: f, a: uint64(i + 1), b: uint64(j - i - 1), op: opValue})
+				i = j + 1
+			} else {
+				i = d.parseValue(f, s, i, depth)
+			}
+		case f.kind == kFloat64:
+			i = d.parseFloat(f, s, i)
+		case f.kind == kInt64:
+			i = d.parseInt(f, s, i)
+		case f.kind == kTimestamp:
+			i = d.parseTimestamp(f, s, i)
+		default:
+			i = d.parseValue(f, s, i, depth)
+		}
+		if i < 0 {
+			d.inField(f.name)
 			return -1
 		}
-		if i < len(s) && s[i] != ',' && s[i] != '}' {
-			i = skipWS(s, i)
-		}
-		if i >= len(s) {
-			return d.eof(i)
+	after:
+		if i >= len(s) || s[i] <= ' ' {
+			if i = skipWS(s, i); i >= len(s) {
+				return d.eof(i)
+			}
 		}
 		switch s[i] {
 		case ',':
@@ -332,6 +343,35 @@ func (d *Decoder) parseStruct(n *node, s []byte, i, depth int) int {
 			return d.syntax(i, "expected ',' or '}' after a member")
 		}
 	}
+}
+
+// member reads the member name at s[i] == '"' the slow way (escapes,
+// members out of order, unknown members) and the colon after it. It sets
+// d.field to the field's index in n, or -1, and returns the index after
+// the colon.
+func (d *Decoder) member(n *node, s []byte, i, next int) int {
+	j, esc := d.scanString(s, i+1)
+	if j < 0 {
+		return -1
+	}
+	key := s[i+1 : j]
+	if esc {
+		d.keyb = unescape(d.keyb[:0], key)
+		key = d.keyb
+	}
+	if d.field = n.lookup(key, next); d.field < 0 && d.opts.DisallowUnknownMembers {
+		return d.failf("unknown member %q (the schema has no such field)", snippet(key))
+	}
+	if i = skipWS(s, j+1); i >= len(s) {
+		return d.eof(i)
+	}
+	if s[i] != ':' {
+		return d.syntax(i, "expected ':' after a member name")
+	}
+	if i = skipWS(s, i+1); i >= len(s) {
+		return d.eof(i)
+	}
+	return i
 }
 
 // missing appends nulls (or zeros) for the fields of n not marked in seen

@@ -1,6 +1,7 @@
 package jsondec
 
 import (
+	"encoding/binary"
 	"fmt"
 	"unicode/utf8"
 
@@ -49,6 +50,12 @@ type node struct {
 	large    bool // large_list (the builder type differs)
 	plain    bool // name is written in JSON without escapes
 	name     string
+	pos      int // the position in the parent struct
+	// keyWords is name + `":` as little-endian words, the last one masked by
+	// keyMask, for matching a plain member name with one or two loads.
+	keyWords []uint64
+	keyMask  uint64
+	keyLen   int
 	typ      arrow.DataType
 
 	// Integer ranges (kInt*, kUint*).
@@ -144,7 +151,8 @@ func planStruct(t *arrow.StructType, name, path string, nullable bool, depth int
 		deepest = max(deepest, d)
 		n.fields = append(n.fields, c)
 		n.names = append(n.names, f.Name)
-		c.plain = isPlain(f.Name)
+		c.plain, c.pos = isPlain(f.Name), len(n.fields)-1
+		c.setKey()
 	}
 	if len(fields) <= 64 {
 		n.all = 1<<len(fields) - 1
@@ -388,4 +396,32 @@ func isPlain(name string) bool {
 		}
 	}
 	return true
+}
+
+func (n *node) setKey() {
+	pat := append([]byte(n.name), '"', ':')
+	n.keyLen = len(pat)
+	for len(pat)%8 != 0 {
+		pat = append(pat, 0)
+	}
+	n.keyWords = nil
+	for k := 0; k < len(pat); k += 8 {
+		n.keyWords = append(n.keyWords, binary.LittleEndian.Uint64(pat[k:]))
+	}
+	n.keyMask = ^uint64(0) >> (8 * ((8 - n.keyLen%8) % 8))
+}
+
+// matchKey reports whether s[i:] starts with the plain name of n, its
+// closing quote and a colon.
+func (n *node) matchKey(s []byte, i int) bool {
+	last := len(n.keyWords) - 1
+	if i+8*len(n.keyWords) > len(s) {
+		return i+n.keyLen <= len(s) && string(s[i:i+n.keyLen-2]) == n.name && s[i+n.keyLen-2] == '"' && s[i+n.keyLen-1] == ':'
+	}
+	for k := 0; k < last; k++ {
+		if binary.LittleEndian.Uint64(s[i+8*k:]) != n.keyWords[k] {
+			return false
+		}
+	}
+	return binary.LittleEndian.Uint64(s[i+8*last:])&n.keyMask == n.keyWords[last]
 }

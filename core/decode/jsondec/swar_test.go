@@ -6,17 +6,47 @@ import (
 	"testing"
 )
 
-func TestSWARDigits(t *testing.T) {
-	for _, n := range []uint64{0, 1, 12345678, 99999999, 10000000, 87654321, 1234} {
-		s := []byte(strconv.FormatUint(n+100000000, 10)[1:])
-		w := binary.LittleEndian.Uint64(s)
-		if !eightDigits(w) || parseEight(w) != n {
-			t.Errorf("%s: %v %d", s, eightDigits(w), parseEight(w))
+func TestLeadingDigits(t *testing.T) {
+	tests := []struct {
+		in string
+		n  int
+		v  uint64
+	}{
+		{"12345678", 8, 12345678},
+		{"00000000", 8, 0},
+		{"99999999", 8, 99999999},
+		{"1234567,", 7, 1234567},
+		{"1,234567", 1, 1},
+		{"187.23,x", 3, 187},
+		{"0.05\"}xx", 1, 0},
+		{"x1234567", 0, 0},
+		{"/9999999", 0, 0},
+		{":1111111", 0, 0},
+		{"12\x0012345", 2, 12},
+		{"12\xff45678", 2, 12},
+		{"9\xfa\xfa\xfa\xfa\xfa\xfa", 1, 9},
+		{"98 ", 2, 98},
+	}
+	for _, tt := range tests {
+		b := append([]byte(tt.in), make([]byte, 8)...)
+		n, v := leadingDigits(binary.LittleEndian.Uint64(b))
+		if n != tt.n || (n > 0 && v != tt.v) {
+			t.Errorf("%q: got %d digits = %d, want %d = %d", tt.in, n, v, tt.n, tt.v)
 		}
 	}
-	for _, s := range []string{"1234567a", "/1234567", ":1234567", "1234 678", "12345.78", "\x8012345678"} {
-		if eightDigits(binary.LittleEndian.Uint64([]byte(s))) {
-			t.Errorf("%q taken for digits", s)
+	// Every count of digits followed by every byte.
+	for n := 0; n <= 8; n++ {
+		for c := 0; c < 256; c++ {
+			if c >= '0' && c <= '9' {
+				continue
+			}
+			digits := strconv.FormatUint(98765432, 10)[:n]
+			b := append([]byte(digits), byte(c), '5', '5', '5', '5', '5', '5', '5', '5')
+			gn, gv := leadingDigits(binary.LittleEndian.Uint64(b))
+			want, _ := strconv.ParseUint(digits, 10, 64)
+			if gn != n || (n > 0 && gv != want) {
+				t.Fatalf("%q: got %d digits = %d", b[:8], gn, gv)
+			}
 		}
 	}
 }
