@@ -2,8 +2,11 @@ package jsondec
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -646,5 +649,65 @@ func TestTrade(t *testing.T) {
 		if !reflect.DeepEqual(row, exp) {
 			t.Fatalf("row %d (%s): got %v, want %v", i, recs[i], row, exp)
 		}
+	}
+}
+
+// TestWideStruct covers structs wider than the linear name scan and than
+// one 64-bit word of seen-marks, members in any order.
+func TestWideStruct(t *testing.T) {
+	var fields []arrow.Field
+	for i := range 150 {
+		fields = append(fields, arrow.Field{Name: "f" + strconv.Itoa(i), Type: arrow.PrimitiveTypes.Int32, Nullable: i != 140})
+	}
+	inner := arrow.StructOf(fields...)
+	typ := arrow.StructOf(arrow.Field{Name: "w", Type: arrow.ListOf(inner)})
+	dec, err := New(typ, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBuilder(typ)
+	defer b.Release()
+	r := rand.New(rand.NewPCG(5, 6))
+	var want []any
+	for range 50 {
+		var elems []string
+		var wantElems []any
+		for range r.IntN(3) {
+			var members []string
+			w := map[string]any{}
+			for _, i := range r.Perm(150) {
+				name := "f" + strconv.Itoa(i)
+				w[name] = nil
+				if i != 140 && r.IntN(3) == 0 {
+					continue
+				}
+				members = append(members, fmt.Sprintf("%q:%d", name, i))
+				w[name] = int64(i)
+			}
+			elems = append(elems, "{"+strings.Join(members, ",")+"}")
+			wantElems = append(wantElems, w)
+		}
+		rec := `{"w":[` + strings.Join(elems, ",") + `]}`
+		if err := appendChecked(t, dec, b, []byte(rec)); err != nil {
+			t.Fatalf("%s: %v", rec, err)
+		}
+		if wantElems == nil {
+			wantElems = []any{}
+		}
+		want = append(want, map[string]any{"w": wantElems})
+	}
+	for _, bad := range []struct{ json, err string }{
+		{`{"w":[{"f140":1,"f100":1,"f100":2}]}`, `field "w[0].f100": duplicate member`},
+		{`{"w":[{"f140":1,"f3":1,"f3":2}]}`, `field "w[0].f3": duplicate member`},
+		{`{"w":[{"f139":1}]}`, `field "w[0].f140": member is missing`},
+		{`{"w":[{"f140":1,"f149":"x"}]}`, `field "w[0].f149": expected an integer`},
+	} {
+		if err := appendChecked(t, dec, b, []byte(bad.json)); err == nil || !strings.Contains(err.Error(), bad.err) {
+			t.Errorf("%s: %v, want %q", bad.json, err, bad.err)
+		}
+	}
+	rows := finish(t, b)
+	if !reflect.DeepEqual(rows, want) {
+		t.Fatalf("rows differ:\n got %v\nwant %v", rows, want)
 	}
 }
