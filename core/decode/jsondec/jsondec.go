@@ -197,8 +197,9 @@ const (
 // commit appends the tape to the builders. It cannot fail: every value was
 // converted and checked while parsing.
 func (d *Decoder) commit(data []byte) {
-	for i := range d.tape {
-		s := &d.tape[i]
+	tape := d.tape // a local, so the loop need not reload it after calls
+	for i := range tape {
+		s := &tape[i]
 		n := s.n
 		switch s.op {
 		case opValue:

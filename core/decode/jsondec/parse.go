@@ -2,6 +2,7 @@ package jsondec
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -19,6 +20,35 @@ var plain = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// plainRun returns how many of the eight bytes of w (loaded little-endian)
+// are plain before the first that is not: a control character, '"', '\\'
+// or a byte of a multi-byte UTF-8 sequence. Borrows only travel from a
+// byte that is itself not plain towards later bytes, so the first one is
+// always found.
+func plainRun(w uint64) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := w ^ (ones * '"')
+	bs := w ^ (ones * '\\')
+	m := (w-ones*0x20)&^w | (q-ones)&^q | (bs-ones)&^bs | w
+	return bits.TrailingZeros64(m&highs) >> 3
+}
+
+// skipPlain returns the index of the first byte at or after s[i] that is
+// not plain, eight bytes at a time while the input has them.
+func skipPlain(s []byte, i int) int {
+	for i+8 <= len(s) {
+		n := plainRun(binary.LittleEndian.Uint64(s[i:]))
+		i += n
+		if n < 8 {
+			return i
+		}
+	}
+	for i < len(s) && plain[s[i]] {
+		i++
+	}
+	return i
+}
 
 func skipWS(s []byte, i int) int {
 	for i < len(s) {
@@ -39,10 +69,7 @@ func skipWS(s []byte, i int) int {
 func (d *Decoder) scanString(s []byte, i int) (int, bool) {
 	esc := false
 	for {
-		for i < len(s) && plain[s[i]] {
-			i++
-		}
-		if i >= len(s) {
+		if i = skipPlain(s, i); i >= len(s) {
 			return d.eof(i), false
 		}
 		switch c := s[i]; {
@@ -302,11 +329,7 @@ func (d *Decoder) parseStruct(n *node, s []byte, i, depth int) int {
 		case c == 'n':
 			i = d.parseValue(f, s, i, depth)
 		case f.kind == kString && c == '"':
-			j := i + 1
-			for j < len(s) && plain[s[j]] {
-				j++
-			}
-			if j < len(s) && s[j] == '"' {
+			if j := skipPlain(s, i+1); j < len(s) && s[j] == '"' {
 				d.tape = append(d.tape, slot{n: f, a: uint64(i + 1), b: uint64(j - i - 1), op: opValue})
 				i = j + 1
 			} else {

@@ -50,3 +50,30 @@ func TestLeadingDigits(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainRun(t *testing.T) {
+	isPlain := func(c byte) bool { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' }
+	// Every position of every byte, after plain bytes and before bytes of
+	// all kinds (which must not matter).
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			for _, after := range []byte{0, 'a', '"', 0xff, 0x1f} {
+				b := []byte("abcdefgh")
+				b[pos] = byte(c)
+				for k := pos + 1; k < 8; k++ {
+					b[k] = after
+				}
+				want := 8
+				for k := range b {
+					if !isPlain(b[k]) {
+						want = k
+						break
+					}
+				}
+				if got := plainRun(binary.LittleEndian.Uint64(b)); got != want {
+					t.Fatalf("%q: got %d, want %d", b, got, want)
+				}
+			}
+		}
+	}
+}
