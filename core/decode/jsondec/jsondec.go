@@ -128,6 +128,11 @@ func (d *Decoder) Type() *arrow.StructType { return d.typ }
 
 // Append decodes one JSON record and appends it to b as one valid row. On
 // error b is unchanged; errors caused by data wrap decode.ErrMalformed.
+//
+// The decoder binds itself to b's child builders on the first call with b
+// and keeps the binding while b stays the same (a builder keeps its
+// children across NewArray), so a decoder should serve one builder at a
+// time: alternating builders re-binds on every switch.
 func (d *Decoder) Append(b *array.StructBuilder, data []byte) error {
 	if b != d.bound {
 		if err := d.bind(b); err != nil {
