@@ -17,14 +17,12 @@ package core
 // row to be filtered out of the finished batch (rare, so a copy is fine).
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/kafkars/kafkars/core/decode"
 	"github.com/kafkars/kafkars/core/source"
@@ -455,30 +453,42 @@ func sliced(a arrow.Array, n int) arrow.Array {
 	return s
 }
 
-// filterSkipped drops the rows marked skipped.
+// filterSkipped drops the rows marked skipped: each column becomes the
+// concatenation of its runs of kept rows (a copy, only for batches with a
+// skipped row).
 func (b *batchBuilder) filterSkipped(rec arrow.RecordBatch) arrow.RecordBatch {
 	defer rec.Release()
 	n := int(rec.NumRows())
 	if len(b.skipped) == n {
 		return nil
 	}
-	mb := array.NewBooleanBuilder(b.mem)
-	defer mb.Release()
-	mb.Reserve(n)
-	next := 0
-	for i := 0; i < n; i++ {
-		keep := next >= len(b.skipped) || b.skipped[next] != i
-		if !keep {
-			next++
+	var runs [][2]int64 // [from, to) of kept rows
+	from := 0
+	for _, sk := range append(b.skipped, n) {
+		if sk > from {
+			runs = append(runs, [2]int64{int64(from), int64(sk)})
 		}
-		mb.UnsafeAppend(keep)
+		from = sk + 1
 	}
-	mask := mb.NewBooleanArray()
-	defer mask.Release()
-	ctx := compute.WithAllocator(context.Background(), b.mem)
-	out, err := compute.FilterRecordBatch(ctx, rec, mask, compute.DefaultFilterOptions())
-	if err != nil {
-		panic(fmt.Sprintf("filtering skipped rows: %v", err)) // a bug: recovered by the manager
+	cols := make([]arrow.Array, rec.NumCols())
+	for c := range cols {
+		parts := make([]arrow.Array, len(runs))
+		for i, r := range runs {
+			parts[i] = array.NewSlice(rec.Column(c), r[0], r[1])
+		}
+		out, err := array.Concatenate(parts, b.mem)
+		for _, p := range parts {
+			p.Release()
+		}
+		if err != nil {
+			panic(fmt.Sprintf("dropping skipped rows: %v", err)) // a bug: recovered by the manager
+		}
+		cols[c] = out
+	}
+	kept := int64(n - len(b.skipped))
+	out := array.NewRecordBatch(rec.Schema(), cols, kept)
+	for _, c := range cols {
+		c.Release()
 	}
 	return out
 }
