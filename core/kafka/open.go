@@ -141,7 +141,7 @@ func openWith(r *core.Settings, kc *rdk.Consumer, now time.Time) (*core.Manager,
 		all[i] = int32(i)
 		endQ[i] = rdk.OffsetEnd
 	}
-	ends, err := kc.OffsetsForTimes(all, endQ, remaining())
+	ends, err := offsetsForTimes(kc, all, endQ, deadline)
 	if err != nil {
 		return nil, kafkaErr("looking up end offsets", err)
 	}
@@ -161,7 +161,7 @@ func openWith(r *core.Settings, kc *rdk.Consumer, now time.Time) (*core.Manager,
 		}
 	}
 	if len(sq) > 0 {
-		starts, err := kc.OffsetsForTimes(sq, sts, remaining())
+		starts, err := offsetsForTimes(kc, sq, sts, deadline)
 		if err != nil {
 			return nil, kafkaErr("looking up start offsets", err)
 		}
@@ -183,6 +183,23 @@ func openWith(r *core.Settings, kc *rdk.Consumer, now time.Time) (*core.Manager,
 		return nil, kafkaErr("assign", err)
 	}
 	return core.NewManager(r, parts, kc, cmem.Default, typed), nil
+}
+
+// offsetsForTimes is kc.OffsetsForTimes, asked again while partition
+// leadership settles (a topic created a moment ago answers "not leader"),
+// until deadline.
+func offsetsForTimes(kc *rdk.Consumer, parts []int32, ts []int64, deadline time.Time) ([]int64, error) {
+	for {
+		d := time.Until(deadline)
+		if d < 100*time.Millisecond {
+			d = 100 * time.Millisecond
+		}
+		out, err := kc.OffsetsForTimes(parts, ts, d)
+		if err == nil || !rdk.Transient(err) || time.Until(deadline) < 200*time.Millisecond {
+			return out, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func lastLine(s string) string {

@@ -23,6 +23,7 @@ package rdk
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -71,6 +72,24 @@ const (
 	ErrOffsetOutOfRng  int32 = C.RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE
 	ErrTopicAuthFailed int32 = C.RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED
 )
+
+// Transient reports codes a request may get while a partition's leadership
+// settles (right after a topic is created, during a leader change): asking
+// again shortly succeeds.
+func Transient(err error) bool {
+	var ke *KafkaError
+	if !errors.As(err, &ke) {
+		return false
+	}
+	switch ke.Code {
+	case C.RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, C.RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+		C.RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE, C.RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH,
+		C.RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH, C.RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+		C.RD_KAFKA_RESP_ERR_NOT_COORDINATOR, C.RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+		return true
+	}
+	return false
+}
 
 // Logical offsets understood by OffsetsForTimes.
 const (
