@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: Go (vet, gofmt, race tests of the core) and Python
-# (pytest against a real local Kafka broker the fixtures start). Exits
+# (pytest against a real local Kafka broker the fixtures start), then the
+# wheel installed into clean Python 3.10 and 3.13 environments. Exits
 # non-zero on any failure, including "no tests ran".
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
 t0=$(date +%s)
@@ -28,4 +29,34 @@ if [ "$rc" -eq 5 ]; then
   exit 1
 fi
 [ "$rc" -eq 0 ] || exit "$rc"
+
+# The wheel as a user gets it: built by `./build.sh wheel` (the native
+# libraries are already built, so this is mostly packaging), installed with
+# only its runtime dependencies into fresh environments of the oldest and the
+# newest supported Python, with no toolchain on PATH (tests/test_wheel.py).
+step "Wheel: ./build.sh wheel; fresh Python ${KAFKARS_WHEEL_VERSIONS:=3.10 3.13} environments with only the wheel, no toolchain on PATH, replay from the broker"
+tw=$(date +%s)
+PYTHON="$PY" ./build.sh wheel
+wheel=(dist/kafkars-*-py3-none-manylinux_*.whl)
+printf 'wheel built in %ss: %s\n' "$(( $(date +%s) - tw ))" "${wheel[0]}"
+pythons=()
+for v in $KAFKARS_WHEEL_VERSIONS; do
+  # The real interpreter (a pyenv shim needs more than the clean PATH).
+  p=""
+  for cand in "python$v" "$(pyenv prefix "$v" 2>/dev/null || true)/bin/python$v"; do
+    p=$("$cand" -c 'import sys; print(sys.executable)' 2>/dev/null) && break || p=""
+  done
+  if [ -n "$p" ]; then
+    pythons+=("$p")
+  elif [ "${CI:-}" = true ]; then
+    echo "no Python $v interpreter (python$v or pyenv); CI tests the wheel with $KAFKARS_WHEEL_VERSIONS" >&2
+    exit 1
+  else
+    echo "warning: no Python $v interpreter: the wheel is not tested with it (KAFKARS_WHEEL_VERSIONS chooses)" >&2
+  fi
+done
+[ "${#pythons[@]}" -gt 0 ] || { echo "no interpreter to test the wheel with" >&2; exit 1; }
+KAFKARS_WHEEL="${wheel[0]}" KAFKARS_WHEEL_PYTHONS="${pythons[*]}" \
+  "$PY" -m pytest -p no:cacheprovider --timeout=600 -s -v tests/test_wheel.py
+printf 'wheel step: %ss\n' "$(( $(date +%s) - tw ))"
 printf '\nall tests passed in %ss\n' "$(( $(date +%s) - t0 ))"
