@@ -67,7 +67,8 @@ if [ "$mode" = sdist ]; then
   # Sources only (MANIFEST.in: the Go module, capi/, core/ without its tests,
   # build.sh, the Python package without the generated files).
   dist_env
-  rm -f dist/kafkars-*.tar.gz
+  # setuptools adds the files listed by a previous build's SOURCES.txt.
+  rm -rf dist/kafkars-*.tar.gz python/kafkars.egg-info
   "$dist_venv/bin/python" -m build --sdist --no-isolation --outdir dist .
   log "done: $(ls dist/kafkars-*.tar.gz)"
   exit 0
@@ -81,8 +82,9 @@ if [ "$mode" = wheel ]; then
   dist_env
   raw="$out/wheel"
   # setuptools stages the package in build/lib: start from nothing so that
-  # no file removed from the sources can end up in the wheel.
-  rm -rf "$raw" "$out/lib" "$out"/bdist.*
+  # no file removed from the sources can end up in the wheel
+  # (and adds the files listed by a previous build's SOURCES.txt).
+  rm -rf "$raw" "$out/lib" "$out"/bdist.* python/kafkars.egg-info
   log "wheel (python -m build --wheel; the setup.py hook runs steps 1-4; log: $out/wheel.log)"
   PATH="$dist_venv/bin:$PATH" python -m build --wheel --no-isolation --outdir "$raw" . >"$out/wheel.log" 2>&1 \
     || { tail -n 40 "$out/wheel.log" >&2; echo "build.sh: the wheel build failed (log: $out/wheel.log)" >&2; exit 1; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: Go (vet, gofmt, race tests of the core) and Python
 # (pytest against a real local Kafka broker the fixtures start), then the
-# wheel installed into clean Python 3.10 and 3.13 environments. Exits
+# wheel in clean Python 3.10 and 3.13 environments and the sdist. Exits
 # non-zero on any failure, including "no tests ran".
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
 t0=$(date +%s)
@@ -30,15 +30,18 @@ if [ "$rc" -eq 5 ]; then
 fi
 [ "$rc" -eq 0 ] || exit "$rc"
 
-# The wheel as a user gets it: built by `./build.sh wheel` (the native
-# libraries are already built, so this is mostly packaging), installed with
-# only its runtime dependencies into fresh environments of the oldest and the
-# newest supported Python, with no toolchain on PATH (tests/test_wheel.py).
-step "Wheel: ./build.sh wheel; fresh Python ${KAFKARS_WHEEL_VERSIONS:=3.10 3.13} environments with only the wheel, no toolchain on PATH, replay from the broker"
+# The distributions as users get them (tests/test_packaging.py): the wheel
+# of `./build.sh wheel` (the native libraries are already built, so this is
+# mostly packaging) installed with only its runtime dependencies into fresh
+# environments of the oldest and the newest supported Python, with no
+# toolchain on PATH; the sdist of `./build.sh sdist` built from source by pip.
+step "Packaging: ./build.sh wheel and sdist; the wheel in fresh Python ${KAFKARS_WHEEL_VERSIONS:=3.10 3.13} environments without a toolchain, the sdist built by pip; each replays from the broker"
 tw=$(date +%s)
 PYTHON="$PY" ./build.sh wheel
+PYTHON="$PY" ./build.sh sdist >/dev/null
 wheel=(dist/kafkars-*-py3-none-manylinux_*.whl)
-printf 'wheel built in %ss: %s\n' "$(( $(date +%s) - tw ))" "${wheel[0]}"
+sdist=(dist/kafkars-*.tar.gz)
+printf 'built in %ss: %s %s\n' "$(( $(date +%s) - tw ))" "${wheel[0]}" "${sdist[0]}"
 pythons=()
 for v in $KAFKARS_WHEEL_VERSIONS; do
   # The real interpreter (a pyenv shim needs more than the clean PATH).
@@ -56,7 +59,7 @@ for v in $KAFKARS_WHEEL_VERSIONS; do
   fi
 done
 [ "${#pythons[@]}" -gt 0 ] || { echo "no interpreter to test the wheel with" >&2; exit 1; }
-KAFKARS_WHEEL="${wheel[0]}" KAFKARS_WHEEL_PYTHONS="${pythons[*]}" \
-  "$PY" -m pytest -p no:cacheprovider --timeout=600 -s -v tests/test_wheel.py
-printf 'wheel step: %ss\n' "$(( $(date +%s) - tw ))"
+KAFKARS_WHEEL="${wheel[0]}" KAFKARS_WHEEL_PYTHONS="${pythons[*]}" KAFKARS_SDIST="${sdist[0]}" \
+  "$PY" -m pytest -p no:cacheprovider --timeout=600 -s -v -rs tests/test_packaging.py
+printf 'packaging step: %ss\n' "$(( $(date +%s) - tw ))"
 printf '\nall tests passed in %ss\n' "$(( $(date +%s) - t0 ))"
