@@ -56,6 +56,7 @@ dist_venv="$out/dist-venv"
 dist_env() {
   if [ ! -x "$dist_venv/bin/python" ] || ! cmp -s requirements-build.txt "$dist_venv/requirements-build.txt"; then
     log "build tools (requirements-build.txt) into $dist_venv"
+    mkdir -p "$out"
     rm -rf "$dist_venv"
     "$python" -m venv "$dist_venv"
     "$dist_venv/bin/python" -m pip install -q --disable-pip-version-check -r requirements-build.txt
@@ -69,12 +70,13 @@ if [ "$mode" = sdist ]; then
   dist_env
   # setuptools adds the files listed by a previous build's SOURCES.txt.
   rm -rf dist/kafkars-*.tar.gz python/kafkars.egg-info
-  "$dist_venv/bin/python" -m build --sdist --no-isolation --outdir dist .
+  "$dist_venv/bin/python" -m build --sdist --no-isolation --outdir dist . >"$out/sdist.log" 2>&1 \
+    || { tail -n 40 "$out/sdist.log" >&2; echo "build.sh: the sdist build failed (log: $out/sdist.log)" >&2; exit 1; }
   log "done: $(ls dist/kafkars-*.tar.gz)"
   exit 0
 fi
 
-need go "install Go >= 1.24"
+need go "install Go >= 1.25"
 need gcc "install gcc"
 need pkg-config "apt-get install pkg-config"
 
@@ -86,7 +88,7 @@ if [ "$mode" = wheel ]; then
   # (and adds the files listed by a previous build's SOURCES.txt).
   rm -rf "$raw" "$out/lib" "$out"/bdist.* python/kafkars.egg-info
   log "wheel (python -m build --wheel; the setup.py hook runs steps 1-4; log: $out/wheel.log)"
-  PATH="$dist_venv/bin:$PATH" python -m build --wheel --no-isolation --outdir "$raw" . >"$out/wheel.log" 2>&1 \
+  PATH="$dist_venv/bin:$PATH" "$dist_venv/bin/python" -m build --wheel --no-isolation --outdir "$raw" . >"$out/wheel.log" 2>&1 \
     || { tail -n 40 "$out/wheel.log" >&2; echo "build.sh: the wheel build failed (log: $out/wheel.log)" >&2; exit 1; }
   built=("$raw"/kafkars-*-py3-none-linux_*.whl)
   [ -f "${built[0]}" ] || { echo "build.sh: no py3-none-linux wheel in $raw" >&2; exit 1; }
