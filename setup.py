@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.bdist_wheel import bdist_wheel
 from setuptools.command.build_py import build_py
 
@@ -25,14 +25,21 @@ class BuildNative(build_py):
         super().run()
 
 
-class PlatformWheel(bdist_wheel):
-    def finalize_options(self) -> None:
-        super().finalize_options()
-        self.root_is_pure = False
+class NativeDistribution(Distribution):
+    """Holds native libraries: install into platlib, not purelib.
 
+    Without this the libraries land in the wheel's ``.data/purelib`` and
+    auditwheel refuses the wheel ("shared library in purelib folder").
+    """
+
+    def has_ext_modules(self) -> bool:
+        return True
+
+
+class PlatformWheel(bdist_wheel):
     def get_tag(self) -> tuple[str, str, str]:
         _, _, plat = super().get_tag()
         return "py3", "none", plat
 
 
-setup(cmdclass={"build_py": BuildNative, "bdist_wheel": PlatformWheel})
+setup(distclass=NativeDistribution, cmdclass={"build_py": BuildNative, "bdist_wheel": PlatformWheel})
