@@ -419,7 +419,14 @@ func (b *batchBuilder) finish() arrow.RecordBatch {
 		cols = append(cols, mk(TimestampType, []*memory.Buffer{nil, b.origBuf}, 0))
 	}
 	for i := range b.typed {
-		cols = append(cols, sliced(b.typed[i].b.NewArray(), n))
+		a := sliced(b.typed[i].b.NewArray(), n)
+		if t := b.schema.Field(len(cols)).Type; !arrow.TypeEqual(a.DataType(), t) {
+			d := retyped(a.Data(), t)
+			a.Release()
+			a = array.MakeFromData(d)
+			d.Release()
+		}
+		cols = append(cols, a)
 	}
 	if b.errCol != nil {
 		cols = append(cols, sliced(b.errCol.NewArray(), n))

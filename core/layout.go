@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/kafkars/kafkars/core/decode"
 )
 
@@ -252,10 +253,50 @@ func (l *Layout) Schema() *arrow.Schema {
 		fs = append(fs, arrow.Field{Name: "original_timestamp", Type: TimestampType})
 	}
 	for _, c := range l.Typed {
-		fs = append(fs, arrow.Field{Name: c.Name, Type: c.Decoder.Type(), Nullable: true})
+		fs = append(fs, arrow.Field{Name: c.Name, Type: relaxed(c.Decoder.Type()), Nullable: true})
 	}
 	if l.ErrorColumn {
 		fs = append(fs, arrow.Field{Name: "decode_error", Type: arrow.BinaryTypes.String, Nullable: true})
 	}
 	return arrow.NewSchema(fs, nil)
+}
+
+// relaxed is t with every field reachable through structs nullable. A
+// typed column is null on the rows of other topics (and where a record did
+// not decode), and a null struct row holds nulls in its struct children:
+// a field a format declares required (an Avro field outside a union) must
+// not say "not null" in the batch schema, or writers such as Parquet's
+// reject the column. List elements and map keys keep their nullability: a
+// null list has no elements.
+func relaxed(t arrow.DataType) arrow.DataType {
+	st, ok := t.(*arrow.StructType)
+	if !ok {
+		return t
+	}
+	fs := make([]arrow.Field, st.NumFields())
+	for i, f := range st.Fields() {
+		f.Nullable = true
+		f.Type = relaxed(f.Type)
+		fs[i] = f
+	}
+	return arrow.StructOf(fs...)
+}
+
+// retyped gives the data of a typed column the relaxed type (the same
+// buffers: nullability is only in the type).
+func retyped(d arrow.ArrayData, t arrow.DataType) arrow.ArrayData {
+	st, ok := t.(*arrow.StructType)
+	if !ok {
+		d.Retain()
+		return d
+	}
+	children := make([]arrow.ArrayData, len(d.Children()))
+	for i, c := range d.Children() {
+		children[i] = retyped(c, st.Field(i).Type)
+	}
+	out := array.NewData(t, d.Len(), d.Buffers(), children, d.NullN(), d.Offset())
+	for _, c := range children {
+		c.Release()
+	}
+	return out
 }

@@ -159,6 +159,12 @@ func TestTypedColumns(t *testing.T) {
 				if sch.Field(6).Name != "t0" {
 					t.Fatalf("schema %v", sch)
 				}
+				// the decoder's field is required, but the column is null on
+				// other rows: the batch says nullable, and the array agrees
+				if st := sch.Field(6).Type.(*arrow.StructType); !st.Field(0).Nullable ||
+					!arrow.TypeEqual(rec.Column(6).DataType(), st) {
+					t.Fatalf("typed column type %v, array %v", st, rec.Column(6).DataType())
+				}
 				vals := rec.Column(1).(*array.Binary)
 				st := rec.Column(6).(*array.Struct)
 				num := st.Field(0).(*array.Int64)

@@ -1,11 +1,14 @@
 """The kafkars demo.
 
-Starts a local Kafka broker, produces an hour of synthetic market data
-(trades on 8 partitions, quotes on 4, news on 1; bursty, skewed rates;
-written partition by partition, so far out of timestamp order across
-partitions), replays it in event-time order through kafkars with a
-progress bar, checks the order, prints a summary, and writes a Parquet
-file and a chart of events per second per topic over event time.
+Starts a local Kafka broker and schema registry, produces an hour of
+synthetic market data (trades on 8 partitions as JSON, quotes on 4 as Avro
+in the Confluent wire format with their schema in the registry, news on 1
+as JSON; bursty, skewed rates; written partition by partition, so far out
+of timestamp order across partitions), replays it in event-time order
+through kafkars with a progress bar, the values decoded into typed columns
+by kafkars itself, checks the order, prints a summary computed on the
+typed columns, and writes a Parquet file and a chart of events per second
+per topic over event time.
 
     bash scripts/demo.sh [--records N] [--out DIR]
 """
@@ -27,6 +30,38 @@ import kafkars
 from kafkars import ConsumerManager, SourceTopic
 from devtools.broker import LocalKafka
 from devtools.kafkatool import KafkaTool, Record
+from devtools.registry import LocalRegistry
+
+QUOTE_SCHEMA = {"type": "record", "name": "Quote", "namespace": "demo",
+                "fields": [{"name": "sym", "type": "string"}, {"name": "bid", "type": "double"},
+                           {"name": "ask", "type": "double"}]}
+TRADE_SCHEMA = pa.schema([("sym", pa.string()), ("px", pa.float64()), ("qty", pa.int64())])
+
+
+def avro_quotes(recs: list[Record], registry_url: str) -> list[Record]:
+    """The quotes as a schema-registry producer writes them: the schema
+    registered under "quotes-value", each value Avro with the Confluent
+    framing (magic byte 0, the schema id, the datum)."""
+    import dataclasses
+    import io
+    import json
+    import struct
+
+    import fastavro
+
+    from devtools.serde import register
+
+    sid = register(registry_url, "quotes-value", json.dumps(QUOTE_SCHEMA))
+    parsed = fastavro.parse_schema(QUOTE_SCHEMA)
+    out = []
+    for r in recs:
+        if r.topic == "quotes" and r.value is not None:
+            buf = io.BytesIO()
+            buf.write(b"\x00" + struct.pack(">I", sid))
+            fastavro.schemaless_writer(buf, parsed, json.loads(r.value))
+            r = dataclasses.replace(r, value=buf.getvalue())
+        out.append(r)
+    return out
 
 SYMBOLS = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOG", "META", "TSLA", "AVGO"]
 TOPICS = [("trades", 8, 0.62), ("quotes", 4, 0.36), ("news", 1, 0.02)]
@@ -103,6 +138,21 @@ def chart(table: pa.Table, path: Path) -> None:
     fig.savefig(path)
 
 
+def summary(table: pa.Table) -> None:
+    """Per-symbol VWAP from the trades and mean spread from the quotes,
+    computed on the typed columns with Arrow compute."""
+    trades = table.filter(pc.equal(table["topic"], "trades")).select(["trades"]).flatten()
+    trades = trades.append_column("notional", pc.multiply(trades["trades.px"], trades["trades.qty"]))
+    t = trades.group_by("trades.sym").aggregate([("notional", "sum"), ("trades.qty", "sum")])
+    quotes = table.filter(pc.equal(table["topic"], "quotes")).select(["quotes"]).flatten()
+    quotes = quotes.append_column("spread", pc.subtract(quotes["quotes.ask"], quotes["quotes.bid"]))
+    q = {r["quotes.sym"]: r["spread_mean"] for r in quotes.group_by("quotes.sym").aggregate([("spread", "mean")]).to_pylist()}
+    print("  symbol   trades volume      VWAP  mean spread")
+    for r in sorted(t.to_pylist(), key=lambda r: r["trades.sym"]):
+        vwap = r["notional_sum"] / r["trades.qty_sum"]
+        print(f"  {r['trades.sym']:<6} {r['trades.qty_sum']:>15,} {vwap:>9.2f} {q.get(r['trades.sym'], float('nan')):>12.4f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=500_000, help="records to produce (default 500000)")
@@ -113,18 +163,22 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
 
     print(f"kafkars {kafkars.__version__} (librdkafka {kafkars.librdkafka_version()})")
-    with LocalKafka() as kafka:
-        print(f"broker {kafka.bootstrap} ready in {kafka.start_seconds:.1f}s")
+    with LocalKafka() as kafka, LocalRegistry() as registry:
+        print(f"broker {kafka.bootstrap} ready in {kafka.start_seconds:.1f}s, "
+              f"schema registry {registry.url} in {registry.start_seconds:.1f}s")
         tool = KafkaTool(kafka.bootstrap)
         for topic, parts, _ in TOPICS:
             tool.create_topic(topic, parts)
-        recs = dataset(args.records, int(time.time() * 1000) - 2 * HOUR)
+        recs = avro_quotes(dataset(args.records, int(time.time() * 1000) - 2 * HOUR), registry.url)
         t = time.monotonic()
         tool.produce(recs)
         print(f"produced {len(recs):,} records in {time.monotonic() - t:.1f}s, partition by partition "
-              f"(8 trades, 4 quotes, 1 news partitions; far out of timestamp order across partitions)")
+              f"(8 trades, 4 quotes, 1 news partitions; far out of timestamp order across partitions); "
+              f"trades and news JSON, quotes Avro with their schema in the registry")
 
-        topics = [SourceTopic.from_earliest(name) for name, _, _ in TOPICS]
+        topics = [SourceTopic.from_earliest("trades", value=kafkars.Json(schema=TRADE_SCHEMA)),
+                  SourceTopic.from_earliest("quotes", value=kafkars.Avro(registry=registry.url)),
+                  SourceTopic.from_earliest("news", value=kafkars.Json())]
         t = time.monotonic()
         with ConsumerManager({"bootstrap.servers": kafka.bootstrap}, topics) as m:
             connected = time.monotonic() - t
@@ -145,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {row['topic']:<7} {row['offset_count']:>9,} rows from {row['partition_count_distinct']} partitions")
     lo, hi = pc.min(table.column("timestamp")).as_py(), pc.max(table.column("timestamp")).as_py()
     print(f"  event time {lo:%Y-%m-%d %H:%M:%S} .. {hi:%H:%M:%S} UTC")
+    print("typed columns, decoded by kafkars (no Python per row):")
+    for name in ("trades", "quotes", "news"):
+        print(f"  {name}: {table.schema.field(name).type}")
+    summary(table)
     pq.write_table(table, out / "replay.parquet")
     chart(table, out / "events.png")
     print(f"wrote {out / 'replay.parquet'} and {out / 'events.png'}; demo took {time.monotonic() - started:.0f}s")
