@@ -150,6 +150,7 @@ func (e *Manager) ingestLocked(msgs []source.Msg, err error, now time.Time) (sta
 	}
 	g := &e.ing
 	caughtBefore := e.caughtUpCount()
+	e.m.SetNow(now)
 	g.events = e.m.Ingest(msgs, g.events[:0])
 	if hasRecord(msgs) {
 		e.progressAt = now

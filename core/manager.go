@@ -142,6 +142,11 @@ func NewManager(s *Settings, parts []PartitionInfo, src source.Source, mem memor
 		e.probe = p
 	}
 	e.m.SetLate(s.Late)
+	e.m.SetNow(e.createdAt)
+	if s.OrderedLive {
+		e.m.SetOrderedLive(s.MaxIdle)
+		e.m.SetNow(e.createdAt)
+	}
 	layout := &Layout{Headers: s.Headers, OrderingTimestamp: s.OrderingTimestamp, Late: s.Late, Typed: typed}
 	for _, c := range typed {
 		layout.ErrorColumn = layout.ErrorColumn || c.OnError == OnErrorNull

@@ -14,6 +14,7 @@ package core
 
 import (
 	"math"
+	"time"
 
 	"github.com/kafkars/kafkars/core/source"
 )
@@ -89,7 +90,8 @@ type partition struct {
 	malformed int64 // records whose key or value did not decode (nulled or skipped)
 	dups      int64
 	paused    bool
-	consumed  int64 // records delivered
+	consumed  int64     // records delivered
+	heardAt   time.Time // last record, or when it caught up (ordered live: idleness)
 }
 
 // bound is the smallest key this partition can still deliver.
@@ -143,6 +145,12 @@ type Merger struct {
 	unknown      int64 // records for partitions not ours (should be 0)
 	// maxBatchBytes caps the payload of one batch (at least one row).
 	maxBatchBytes int64
+	// Ordered live mode (SetOrderedLive): once every partition has caught
+	// up, a live row waits until every partition that is not idle has
+	// passed its key; a partition is idle after maxIdle without a record.
+	orderedLive bool
+	maxIdle     time.Duration
+	now         time.Time
 }
 
 // MaxBatchBytes is the default cap on one batch's payload (keys, values and
@@ -175,6 +183,32 @@ func NewMerger(parts []PartitionInfo, cutoff int64, headers bool) *Merger {
 	m.lastReleased = minusInf
 	m.recompute()
 	return m
+}
+
+// SetOrderedLive turns ordered live mode on: live rows are released in
+// order-key order across partitions, each waiting at most until every
+// partition that delivered a record within maxIdle has passed it (Kafka
+// Streams' choice, max.task.idle.ms). Off (the default), live rows are
+// released as they arrive.
+func (m *Merger) SetOrderedLive(maxIdle time.Duration) {
+	m.orderedLive = true
+	m.maxIdle = maxIdle
+	m.SetNow(m.now) // idleness of partitions caught up from the start counts from now
+	m.recompute()
+}
+
+// SetNow tells the merger the time: arrivals are stamped with it and
+// ordered live mode judges idleness by it. The engine sets it before each
+// Ingest and Recompute; without it the zero time is used.
+func (m *Merger) SetNow(t time.Time) {
+	m.now = t
+	if m.orderedLive {
+		for i := range m.parts {
+			if p := &m.parts[i]; p.caughtUp && p.heardAt.IsZero() {
+				p.heardAt = t // caught up from the start: idle counts from now
+			}
+		}
+	}
 }
 
 // SetLate sets the late-record policy (LateKeep by default). Only LateDrop
@@ -218,6 +252,7 @@ func (m *Merger) Ingest(msgs []source.Msg, events []KafkaEvent) []KafkaEvent {
 				m.heldBytes += p.q.bytes - before
 			}
 			p.delivered = true
+			p.heardAt = m.now
 			p.lastEff, p.lastTs, p.lastOff = eff, msg.Timestamp, msg.Offset
 			p.next = msg.Offset + 1
 			p.consumed++
@@ -248,6 +283,7 @@ func (m *Merger) MarkPosition(p int32, pos int64) {
 	pp := &m.parts[p]
 	if !pp.caughtUp && pos >= pp.info.End {
 		pp.caughtUp = true
+		pp.heardAt = m.now
 	}
 }
 
@@ -257,8 +293,14 @@ func (m *Merger) Recompute() { m.recompute() }
 
 func (m *Merger) recompute() {
 	f := plusInf
+	ordered := m.orderedLive && m.allCaughtUp()
 	for i := range m.parts {
-		b := m.parts[i].bound(int32(i))
+		var b frontier
+		if ordered {
+			b = m.liveBound(i)
+		} else {
+			b = m.parts[i].bound(int32(i))
+		}
 		if b.less(f) {
 			f = b
 			if f.inf < 0 {
@@ -266,6 +308,9 @@ func (m *Merger) recompute() {
 			}
 		}
 	}
+	// In ordered live mode the frontier moves back when an idle partition
+	// comes back: rows already made releasable stay so (the releasable
+	// prefixes below only grow), later ones wait for it again.
 	m.f = f
 	total := 0
 	live := true
@@ -463,12 +508,35 @@ func (m *Merger) pop() {
 	}
 }
 
+func (m *Merger) allCaughtUp() bool {
+	for i := range m.parts {
+		if !m.parts[i].caughtUp {
+			return false
+		}
+	}
+	return true
+}
+
+// liveBound is a partition's bound in ordered live mode: the smallest key
+// it can still deliver, unless it is idle.
+func (m *Merger) liveBound(i int) frontier {
+	p := &m.parts[i]
+	if m.now.Sub(p.heardAt) >= m.maxIdle {
+		return plusInf
+	}
+	if !p.delivered {
+		return minusInf
+	}
+	return frontier{ts: p.lastEff, p: int32(i), off: p.lastOff + 1}
+}
+
 // Frontier holders: partitions that must never be paused (docs/design.md, "Backpressure"): the
 // one whose bound is F, and every partition still at minus infinity.
 func (m *Merger) holdsFrontier(i int) bool {
 	p := &m.parts[i]
 	if p.caughtUp {
-		return false
+		// in ordered live mode the frontier can sit on a live partition
+		return m.orderedLive && m.f.inf == 0 && m.f.p == int32(i)
 	}
 	if !p.delivered {
 		return true

@@ -58,6 +58,10 @@ const (
 	// (engine.go, callerFetchLocked); the engine resumes fetching in the
 	// background once no Poll has been in progress for this long.
 	callerGrace = 20 * time.Millisecond
+	// orderedLiveTick: in ordered live mode a waiting poll looks at least
+	// this often whether a partition has fallen idle (releasing rows that
+	// waited for it).
+	orderedLiveTick = 10 * time.Millisecond
 	// positionCheckEvery is how often partitions not yet caught up are
 	// checked against their consumer position (the liveness fallback when the
 	// last records before the end are control records and an EOF event
@@ -88,7 +92,21 @@ type Options struct {
 	Late LatePolicy `json:"late"`
 	// OrderingTimestamp adds the ordering_timestamp column.
 	OrderingTimestamp bool `json:"ordering_timestamp"`
+	// LiveOrder is how live rows are released: "arrival" (default: as
+	// they arrive) or "event_time" (in order across partitions, each
+	// waiting at most MaxIdleMs for a partition that has gone quiet).
+	LiveOrder string `json:"live_order"`
+	// MaxIdleMs: with LiveOrder event_time, how long a partition may go
+	// without a record before live rows stop waiting for it (default
+	// DefaultMaxIdleMs).
+	MaxIdleMs *int `json:"max_idle_ms"`
 }
+
+// DefaultMaxIdleMs is how long, in ordered live mode, a partition may go
+// without a record before it no longer holds live rows back. Shorter
+// lowers the latency of live rows when a partition is quiet; longer orders
+// more of what a slow partition sends late.
+const DefaultMaxIdleMs = 1000
 
 // Settings are Options after defaults and validation: what a Manager and
 // the wiring that connects it to Kafka work with.
@@ -102,6 +120,8 @@ type Settings struct {
 	Headers             HeadersLayout // the headers column's layout
 	Late                LatePolicy
 	OrderingTimestamp   bool
+	OrderedLive         bool          // live_order event_time
+	MaxIdle             time.Duration // with OrderedLive
 	Linger              time.Duration
 	Startup             time.Duration // bound on creation
 	BrokerDown          time.Duration // 0: never give up on brokers
@@ -136,6 +156,20 @@ func (o Options) Resolve(now time.Time) (*Settings, error) {
 		return nil, errInvalid("headers layout must be 'list' or 'map', got %q", string(o.Headers))
 	}
 	r.IncludeHeaders = r.Headers != HeadersNone
+	switch o.LiveOrder {
+	case "", "arrival":
+		if o.MaxIdleMs != nil {
+			return nil, errInvalid("max_idle_ms applies to live_order='event_time' only")
+		}
+	case "event_time":
+		idle, err := positive("max_idle_ms", o.MaxIdleMs, DefaultMaxIdleMs, 0)
+		if err != nil {
+			return nil, err
+		}
+		r.OrderedLive, r.MaxIdle = true, time.Duration(idle)*time.Millisecond
+	default:
+		return nil, errInvalid("live_order must be 'arrival' or 'event_time', got %q", o.LiveOrder)
+	}
 	switch o.Late {
 	case "", LateKeep:
 		r.Late = LateKeep

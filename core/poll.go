@@ -49,6 +49,11 @@ func (e *Manager) PollWait(timeout, maxWait time.Duration) (rec arrow.RecordBatc
 			return nil, err
 		}
 		now := time.Now()
+		if e.opts.OrderedLive {
+			// partitions fall idle as time passes, without any fetch
+			e.m.SetNow(now)
+			e.m.Recompute()
+		}
 		if e.ready != nil {
 			r := e.ready
 			e.ready = nil
@@ -96,6 +101,12 @@ func (e *Manager) PollWait(timeout, maxWait time.Duration) (rec arrow.RecordBatc
 		}
 		if n > 0 {
 			if t := e.lingerFrom.Add(e.opts.Linger); t.Before(wakeAt) {
+				wakeAt = t
+			}
+		}
+		if e.opts.OrderedLive && e.m.Held() > 0 {
+			// look again when a partition may have fallen idle
+			if t := now.Add(orderedLiveTick); t.Before(wakeAt) {
 				wakeAt = t
 			}
 		}

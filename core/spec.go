@@ -35,6 +35,8 @@ type specJSON struct {
 	BrokerDownTimeoutMs *int                       `json:"broker_down_timeout_ms"`
 	Late                *string                    `json:"late"`
 	OrderingTimestamp   *bool                      `json:"ordering_timestamp"`
+	LiveOrder           *string                    `json:"live_order"`
+	MaxIdleMs           *int                       `json:"max_idle_ms"`
 }
 
 func specErr(format string, args ...any) error {
@@ -96,6 +98,10 @@ func DecodeOptions(data []byte) (Options, error) {
 	if s.OrderingTimestamp != nil {
 		o.OrderingTimestamp = *s.OrderingTimestamp
 	}
+	if s.LiveOrder != nil {
+		o.LiveOrder = *s.LiveOrder
+	}
+	o.MaxIdleMs = s.MaxIdleMs
 	return o, nil
 }
 

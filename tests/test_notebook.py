@@ -168,3 +168,75 @@ def test_times_as_strings_everywhere(config: dict[str, str], tool: KafkaTool, to
     assert head.column("value").to_pylist() == [b"0", b"1", b"2", b"3", b"4", b"5"]
     since = kafkars.read_topics(config, [SourceTopic.from_absolute_time(topic_name, iso)])
     assert since.column("value").to_pylist() == [b"6", b"7", b"8", b"9"]
+
+
+def test_ordered_live_mode(config: dict[str, str], tool: KafkaTool, topic_name: str) -> None:
+    """live_order="event_time": with both partitions producing, the live
+    rows come out sorted although one partition's records reach the broker
+    late; when a partition goes quiet, rows wait for it at most about
+    max_idle_ms. (With the default, live_order="arrival", the first check
+    fails: rows are released as they arrive.)"""
+    import threading
+
+    from confluent_kafka import Producer
+
+    tool.create_topic(topic_name, 2)
+    producer = Producer({"bootstrap.servers": config["bootstrap.servers"], "linger.ms": 0})
+    max_idle = 2000
+
+    def send(p: int, ts: int, value: bytes) -> None:
+        producer.produce(topic_name, value, partition=p, timestamp=ts)
+
+    got: list[tuple[int, int, int, float]] = []  # (ts, partition, offset, received at)
+    with ConsumerManager(config, [SourceTopic.from_latest(topic_name)], live_order="event_time",
+                         max_idle_ms=max_idle, linger_ms=0) as m:
+        stop = threading.Event()
+
+        def consume() -> None:
+            while not stop.is_set():
+                b = m.poll(timeout_ms=50)
+                t = time.monotonic()
+                got.extend((int(ts.timestamp() * 1000), p, o, t) for ts, p, o in zip(
+                    b.column("timestamp").to_pylist(), b.column("partition").to_pylist(), b.column("offset").to_pylist()))
+
+        th = threading.Thread(target=consume)
+        th.start()
+        # phase 1: both partitions; partition 1 writes the same moments as
+        # partition 0, 160 ms behind
+        base = int(time.time() * 1000)
+        for i in range(60):
+            now = base + 20 * i
+            send(0, now, b"p0")
+            producer.flush()
+            if i >= 8:
+                send(1, now - 160, b"p1")
+                producer.flush()
+            time.sleep(0.02)
+        for j in range(52, 60):
+            send(1, base + 20 * j, b"p1")
+        producer.flush()
+        deadline = time.monotonic() + max_idle / 1000 + 5
+        while len(got) < 120 and time.monotonic() < deadline:  # the last row waits for partition 0 to idle
+            time.sleep(0.05)
+        n1 = len(got)
+        # phase 2: one record on partition 1, then only partition 0: its
+        # rows wait for partition 1 until it is idle, and no longer
+        sent_at: dict[int, float] = {}
+        base2 = int(time.time() * 1000)
+        send(1, base2 - 1, b"p1-last")
+        producer.flush()
+        for i in range(30):
+            sent_at[base2 + i] = time.monotonic()
+            send(0, base2 + i, b"p0-alone")
+            producer.flush()
+            time.sleep(0.03)
+        time.sleep(max_idle / 1000 + 1.0)
+        stop.set()
+        th.join()
+    phase1 = got[:n1]
+    assert len(phase1) == 120, len(phase1)
+    keys = [(ts, p, o) for ts, p, o, _ in phase1]
+    assert keys == sorted(keys), "live rows out of order across partitions"
+    waits = [at - sent_at[ts] for ts, p, o, at in got[n1:] if p == 0 and ts in sent_at]
+    assert len(waits) == 30
+    assert 0.5 * max_idle / 1000 < max(waits) < max_idle / 1000 + 1.0, f"rows waited up to {max(waits):.2f}s"

@@ -93,6 +93,8 @@ def _build_spec(
     broker_down_timeout_ms: int | None,
     late: str = "keep",
     ordering_timestamp: bool = False,
+    live_order: str = "arrival",
+    max_idle_ms: int | None = None,
 ) -> tuple[dict[str, Any], list[SourceTopic]]:
     if not isinstance(config, Mapping):
         raise ConfigError(f"config must be a dict of librdkafka properties, got {type(config).__name__}")
@@ -138,6 +140,10 @@ def _build_spec(
         raise ConfigError(f"late must be one of {LATE_POLICIES}, got {late!r}")
     if not isinstance(ordering_timestamp, bool):
         raise ConfigError(f"ordering_timestamp must be True or False, got {ordering_timestamp!r}")
+    if live_order not in ("arrival", "event_time"):
+        raise ConfigError(f"live_order must be 'arrival' or 'event_time', got {live_order!r}")
+    if max_idle_ms is not None and (isinstance(max_idle_ms, bool) or not isinstance(max_idle_ms, int)):
+        raise ConfigError(f"max_idle_ms must be an int (milliseconds), got {max_idle_ms!r}")
     if any(isinstance(f, Json) and f.schema is None for t in tl for f in (t.key, t.value)):
         tl = infer_json_schemas(cfg, tl, startup_timeout_ms)
     spec: dict[str, Any] = {
@@ -147,6 +153,8 @@ def _build_spec(
         **headers,
         "late": late,
         "ordering_timestamp": ordering_timestamp,
+        "live_order": live_order,
+        **({} if max_idle_ms is None else {"max_idle_ms": max_idle_ms}),
         **{k: v for k, v in ints.items() if v is not None},
     }
     return spec, tl
@@ -238,6 +246,13 @@ class ConsumerManager:
             ``"drop"`` (dropped, counted in ``late_messages``).
         ordering_timestamp: add an ``ordering_timestamp`` column: the
             timestamp rows are ordered by (the running maximum).
+        live_order: how live rows (past the replay end) are released:
+            ``"arrival"`` (default: as they arrive, lowest latency) or
+            ``"event_time"`` (in order across partitions: a live row waits
+            until every partition that is not idle has passed it).
+        max_idle_ms: with ``live_order="event_time"``, how long a partition
+            may go without a record before rows stop waiting for it
+            (default 1000): the most a live row waits for a quiet partition.
 
     Raises:
         ConfigError, TopicNotFoundError, BrokerUnavailableError, KafkaError.
@@ -258,6 +273,8 @@ class ConsumerManager:
         broker_down_timeout_ms: int | None = None,
         late: str = "keep",
         ordering_timestamp: bool = False,
+        live_order: str = "arrival",
+        max_idle_ms: int | None = None,
     ) -> None:
         self._h: _lib.Handle | None = None
         spec, tl = _build_spec(
@@ -273,6 +290,8 @@ class ConsumerManager:
             broker_down_timeout_ms=broker_down_timeout_ms,
             late=late,
             ordering_timestamp=ordering_timestamp,
+            live_order=live_order,
+            max_idle_ms=max_idle_ms,
         )
         self._topics = tl
         self._batch_size = batch_size
