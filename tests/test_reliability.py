@@ -36,7 +36,7 @@ def _ensure_running(k: LocalKafka) -> None:
         k.start()
 
 
-def _check_g1_g2(table: pa.Table, n_expected: int, topic: str) -> None:
+def _check_in_order_once(table: pa.Table, n_expected: int, topic: str) -> None:
     rows = table.select(["partition", "offset"]).to_pylist()
     assert len(rows) == n_expected, f"exactly once: {len(rows)} rows, want {n_expected}"
     assert len({(r["partition"], r["offset"]) for r in rows}) == n_expected, "exactly once: duplicates"
@@ -78,9 +78,12 @@ def test_broker_restart_mid_replay(own_kafka: LocalKafka, topic_name: str) -> No
             assert time.monotonic() < deadline, f"not live 120s after the restart: {m!r}"
         metrics = m.metrics()
     table = pa.Table.from_batches([b for b in batches if b.num_rows])
-    _check_g1_g2(table, n, topic_name)
+    _check_in_order_once(table, n, topic_name)
     assert saw_outage, "the outage never showed in metrics()['broker_down_for_ms']"
-    assert max_poll < 0.2 + 0.15, f"a poll(200) took {max_poll:.3f}s while the broker was down"
+    # no poll waits past its timeout for the dead broker; the slack is for a
+    # loaded 2-core machine (a hang would be seconds: librdkafka's own
+    # request timeouts)
+    assert max_poll < 0.2 + 0.5, f"a poll(200) took {max_poll:.3f}s while the broker was down"
     print(f"\nrestart: {n} records, duplicates dropped {metrics['duplicates_dropped']}, errors {metrics['error_count']}, "
           f"last error {metrics['last_error']!r}, slowest poll(200) while down {max_poll * 1000:.0f} ms")
 
