@@ -9,6 +9,7 @@ and records the message (``record_property``) so that a run with
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import socket
@@ -30,6 +31,7 @@ from kafkars import (
     TopicNotFoundError,
 )
 from devtools.kafkatool import KafkaTool
+from tests.helpers import silent_address
 
 pytestmark = pytest.mark.broker
 
@@ -269,23 +271,101 @@ def test_bad_times_are_rejected(record_property: Recorder) -> None:
 # -- the broker --------------------------------------------------------------
 
 
-def test_unreachable_broker_fails_within_startup_timeout(record_property: Recorder) -> None:
+def test_refused_broker_fails_at_once(record_property: Recorder) -> None:
+    """Nothing listens at the bootstrap address: creation fails at once
+    (not after startup_timeout_ms), naming the address and the refusal."""
     addr = f"127.0.0.1:{closed_port()}"
     before = counters()
     t0 = time.monotonic()
     expect_error(
         BrokerUnavailableError,
-        lambda: ConsumerManager({"bootstrap.servers": addr}, [_e("anything")], startup_timeout_ms=2000),
-        [addr, "startup_timeout_ms=2000"],
+        lambda: ConsumerManager({"bootstrap.servers": addr}, [_e("anything")], startup_timeout_ms=10_000),
+        [addr, "refused"],
         record_property,
     )
     elapsed = time.monotonic() - t0
     record_property("elapsed_s", round(elapsed, 3))
-    print(f"unreachable broker with startup_timeout_ms=2000: BrokerUnavailableError after {elapsed:.2f}s")
-    assert elapsed < 5
+    print(f"refused broker with startup_timeout_ms=10000: BrokerUnavailableError after {elapsed:.3f}s")
+    assert elapsed < 1.0, "creation waited instead of failing at once"
     after = counters()
     assert after["live_handles"] == before["live_handles"]
     assert after["live_managers"] == before["live_managers"]
+
+
+def test_every_refusing_address_is_named(record_property: Recorder) -> None:
+    a, b = f"127.0.0.1:{closed_port()}", f"[::1]:{closed_port()}"
+    servers = f"PLAINTEXT://{a}, {b}"
+    if not socket.has_ipv6 or not _ipv6_loopback():
+        servers, b = f"PLAINTEXT://{a}", a
+    t0 = time.monotonic()
+    expect_error(
+        BrokerUnavailableError,
+        lambda: ConsumerManager({"bootstrap.servers": servers}, [_e("anything")]),
+        [a, b, "refused"],
+        record_property,
+    )
+    assert time.monotonic() - t0 < 1.0
+
+
+def test_one_refusing_address_is_not_enough(record_property: Recorder) -> None:
+    """One address refuses, the other accepts and never answers: librdkafka
+    decides, so creation waits for startup_timeout_ms."""
+    with silent_address() as silent:
+        servers = f"127.0.0.1:{closed_port()},{silent}"
+        t0 = time.monotonic()
+        expect_error(
+            BrokerUnavailableError,
+            lambda: ConsumerManager({"bootstrap.servers": servers}, [_e("anything")], startup_timeout_ms=1500),
+            [servers, "startup_timeout_ms=1500"],
+            record_property,
+        )
+        elapsed = time.monotonic() - t0
+    assert 1.4 < elapsed < 4, elapsed
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+BLACKHOLE = "10.255.255.1:9092"
+
+
+def _blackhole_refuses() -> bool:
+    host, port = BLACKHOLE.split(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return False  # accepted (an intercepting network): not a refusal either
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False  # timed out or unreachable: what a blackhole does
+
+
+@pytest.mark.parametrize("where", ["silent listener", "blackholed address"])
+def test_unreachable_broker_still_waits_for_startup_timeout(where: str, record_property: Recorder) -> None:
+    """An address that does not refuse (it accepts and never answers, or
+    drops the connection attempt) is left to librdkafka: creation fails
+    with BrokerUnavailableError after startup_timeout_ms, not before."""
+    if where == "blackholed address" and _blackhole_refuses():
+        pytest.skip(f"{BLACKHOLE} refuses connections on this machine")
+    with contextlib.ExitStack() as stack:
+        addr = stack.enter_context(silent_address()) if where == "silent listener" else BLACKHOLE
+        t0 = time.monotonic()
+        expect_error(
+            BrokerUnavailableError,
+            lambda: ConsumerManager({"bootstrap.servers": addr}, [_e("anything")], startup_timeout_ms=2000),
+            [addr, "startup_timeout_ms=2000"],
+            record_property,
+        )
+        elapsed = time.monotonic() - t0
+    record_property("elapsed_s", round(elapsed, 3))
+    print(f"{where} with startup_timeout_ms=2000: BrokerUnavailableError after {elapsed:.2f}s")
+    assert 1.9 < elapsed < 5, elapsed
 
 
 def test_unresolvable_broker_fails_within_startup_timeout(record_property: Recorder) -> None:
@@ -304,18 +384,18 @@ def test_unresolvable_broker_fails_within_startup_timeout(record_property: Recor
 def test_unreachable_broker_default_bound(record_property: Recorder) -> None:
     """Without startup_timeout_ms creation gives up after the documented
     default (15 s), not never."""
-    addr = f"127.0.0.1:{closed_port()}"
-    t0 = time.monotonic()
-    expect_error(
-        BrokerUnavailableError,
-        lambda: ConsumerManager({"bootstrap.servers": addr}, [_e("anything")]),
-        [addr, "startup_timeout_ms=15000"],
-        record_property,
-    )
-    elapsed = time.monotonic() - t0
+    with silent_address() as addr:
+        t0 = time.monotonic()
+        expect_error(
+            BrokerUnavailableError,
+            lambda: ConsumerManager({"bootstrap.servers": addr}, [_e("anything")]),
+            [addr, "startup_timeout_ms=15000"],
+            record_property,
+        )
+        elapsed = time.monotonic() - t0
     record_property("elapsed_s", round(elapsed, 3))
     print(f"unreachable broker, default bound: BrokerUnavailableError after {elapsed:.2f}s")
-    assert elapsed < 15 + 3
+    assert 14.5 < elapsed < 15 + 3
 
 
 # -- a closed manager ----------------------------------------------------------

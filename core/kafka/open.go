@@ -38,7 +38,8 @@ func tuneMalloc() {
 }
 
 // Open creates a Manager connected to Kafka. It fails within
-// startup_timeout_ms when no broker answers.
+// startup_timeout_ms when no broker answers, and at once when every
+// bootstrap address refuses the connection.
 func Open(o core.Options) (*core.Manager, error) {
 	tuneMalloc()
 	now := time.Now()
@@ -58,6 +59,12 @@ func Open(o core.Options) (*core.Manager, error) {
 			return nil, &core.Error{Kind: core.KindConfig, Msg: "invalid config: " + msg, Cause: err}
 		}
 		return nil, &core.Error{Kind: core.KindInternal, Msg: err.Error(), Cause: err}
+	}
+	// Nothing listening at any bootstrap address: say so now rather than
+	// after startup_timeout_ms (see probe.go).
+	if err := refusedEverywhere(r.Servers(), r.Config["broker.address.family"], r.Startup); err != nil {
+		kc.Close()
+		return nil, err
 	}
 	m, err := openWith(r, kc, now)
 	if err != nil {
