@@ -10,7 +10,9 @@ relative_time (ARG: a duration such as 90s, 15m, 1h, 2d, or milliseconds)
 or absolute_time (ARG: ISO 8601 such as 2026-11-23T08:00:00Z, or epoch ms).
 
 Exit codes: 0 success, 1 a kafkars error (one line on stderr), 2 bad
-arguments, 130 interrupted.
+arguments (a bad topic spec, time, duration, -X property, output file,
+or a value the library rejects as a ConfigError; one line on stderr),
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import datetime as dt
 import json
 import sys
 import time
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 import pyarrow as pa
 
@@ -40,6 +42,8 @@ def parse_topic(spec: str) -> SourceTopic:
     arg = parts[2] if len(parts) > 2 else None
     aliases = {"relative": "relative_time", "absolute": "absolute_time"}
     policy = aliases.get(policy, policy)
+    if policy not in ("earliest", "latest", "relative_time", "absolute_time"):
+        raise ConfigError(f"bad topic {spec!r}: unknown policy {policy!r} (earliest, latest, relative_time, absolute_time)")
     if policy in ("earliest", "latest"):
         if arg is not None:
             raise ConfigError(f"bad topic {spec!r}: policy {policy} takes no argument")
@@ -47,10 +51,8 @@ def parse_topic(spec: str) -> SourceTopic:
     if arg is None:
         raise ConfigError(f"bad topic {spec!r}: policy {policy} needs an argument, e.g. {name}:{policy}:1h")
     if policy == "relative_time":
-        return SourceTopic.from_relative_time(name, parse_duration_ms(arg))
-    if policy == "absolute_time":
-        return SourceTopic.from_absolute_time(name, parse_time_ms(arg))
-    raise ConfigError(f"bad topic {spec!r}: unknown policy {policy!r} (earliest, latest, relative_time, absolute_time)")
+        return SourceTopic.from_relative_time(name, parse_duration_ms(arg, f"bad topic {spec!r}"))
+    return SourceTopic.from_absolute_time(name, parse_time_ms(arg, f"bad topic {spec!r}"))
 
 
 def parse_props(items: Sequence[str]) -> dict[str, str]:
@@ -110,7 +112,7 @@ def _config(args: argparse.Namespace) -> dict[str, str]:
 def cmd_replay(args: argparse.Namespace) -> int:
     check_output(args.output)  # before connecting: fail fast
     topics = [parse_topic(t) for t in args.topic]
-    until: Any = "live" if args.until == "live" else parse_time_ms(args.until)
+    until: Any = "live" if args.until == "live" else parse_time_ms(args.until, "--until")
     progress = sys.stderr.isatty() and not args.no_progress and not args.quiet
     t0 = time.monotonic()
     rows = 0
@@ -167,8 +169,23 @@ def cmd_state(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Exit status of a bad command line (argparse's own, and every ConfigError).
+EXIT_USAGE = 2
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``PROG: error: MESSAGE (see PROG --help)``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {_one_line(message)} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="kafkars", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = _Parser(prog="kafkars", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--version", action="version", version=f"kafkars {version()} (librdkafka {librdkafka_version()})")
     sub = ap.add_subparsers(dest="command", required=True)
 
@@ -204,13 +221,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kafkars: interrupted", file=sys.stderr)
         return 130
+    except ConfigError as exc:  # a bad argument, whoever noticed it
+        print(f"kafkars: error: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
     except KafkarsError as exc:
-        print(f"kafkars: error: {exc}", file=sys.stderr)
+        print(f"kafkars: error: {_one_line(str(exc))}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0
     except OSError as exc:
-        print(f"kafkars: error: {exc}", file=sys.stderr)
+        print(f"kafkars: error: {_one_line(str(exc))}", file=sys.stderr)
         return 1
 
 
