@@ -30,7 +30,7 @@ from kafkars import (
     SourceTopic,
     TopicNotFoundError,
 )
-from devtools.kafkatool import KafkaTool
+from devtools.kafkatool import KafkaTool, Record
 from tests.helpers import silent_address
 
 pytestmark = pytest.mark.broker
@@ -100,6 +100,11 @@ CREATION_CASES: dict[str, Case] = {
         ConfigError,
         lambda c, t: ConsumerManager({**c, "fetch.max.bytes": "abc"}, [_e(t)]),
         lambda c, t: ["fetch.max.bytes", "abc"],
+    ),
+    "a Java client name librdkafka does not know: fetch.max.wait.ms": Case(
+        ConfigError,
+        lambda c, t: ConsumerManager({**c, "fetch.max.wait.ms": "100"}, [_e(t)]),
+        lambda c, t: ['No such configuration property: "fetch.max.wait.ms"'],
     ),
     "bad enum value auto.offset.reset='sideways'": Case(
         ConfigError,
@@ -225,6 +230,22 @@ def test_creation_error(case: str, config: dict[str, str], topic: str, record_pr
     # A failed creation leaves nothing behind.
     assert after["live_handles"] == before["live_handles"]
     assert after["live_managers"] == before["live_managers"]
+
+
+@pytest.mark.parametrize("name", ["fetch.message.max.bytes", "max.partition.fetch.bytes"])
+def test_fetch_size_is_accepted_under_both_names(name: str, config: dict[str, str], tool: KafkaTool, record_property: Recorder) -> None:
+    """librdkafka accepts the Java client's max.partition.fetch.bytes as an
+    alias of its own fetch.message.max.bytes (docs/troubleshooting.md)."""
+    t = f"api-fetch-size-{uuid.uuid4().hex[:8]}"
+    tool.create_topic(t, partitions=2)
+    tool.produce([Record(t, value=b"v" * 2000, partition=i % 2, ts=1_700_000_000_000 + i) for i in range(300)])
+    with ConsumerManager({**config, name: 4096}, [_e(t)]) as m:
+        assert m.read_all().num_rows == 300
+    # Out of range through either name, librdkafka names the property it stores.
+    exc = expect_error(
+        ConfigError, lambda: ConsumerManager({**config, name: 0}, [_e(t)]), [name, '"fetch.message.max.bytes"', "1..1000000000"], record_property
+    )
+    assert not str(exc).endswith("\n")
 
 
 def test_errors_derive_from_builtin_classes() -> None:

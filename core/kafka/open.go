@@ -52,7 +52,7 @@ func Open(o core.Options) (*core.Manager, error) {
 	if err != nil {
 		var ce *rdk.ConfigError
 		if errors.As(err, &ce) {
-			msg := ce.Msg
+			msg := strings.TrimSpace(ce.Msg)
 			if ce.Property != "" && !strings.Contains(msg, ce.Property) {
 				msg = fmt.Sprintf("config property %q: %s", ce.Property, msg)
 			}
