@@ -23,6 +23,7 @@ from kafkars._errors import (
 from kafkars import _lib
 from kafkars._lib import librdkafka_version, version as _version
 from kafkars._manager import ConsumerManager, read_topics, validate_source_topic
+from kafkars._scan import Scan, scan
 from kafkars._topics import SourceTopic
 from kafkars.schema import (
     MESSAGE_SCHEMA,
@@ -53,6 +54,7 @@ __all__ = [
     "MESSAGE_SCHEMA",
     "MESSAGE_SCHEMA_WITH_HEADERS",
     "PARTITION_STATE_SCHEMA",
+    "Scan",
     "SourceTopic",
     "TopicNotFoundError",
     "__version__",
@@ -60,5 +62,6 @@ __all__ = [
     "get_partition_state_schema",
     "librdkafka_version",
     "read_topics",
+    "scan",
     "validate_source_topic",
 ]
