@@ -143,7 +143,7 @@ func openWith(r *core.Settings, kc *rdk.Consumer, now time.Time) (*core.Manager,
 		all[i] = int32(i)
 		endQ[i] = rdk.OffsetEnd
 	}
-	ends, err := kc.OffsetsForTimes(all, endQ, remaining())
+	ends, err := offsetsForTimes(kc, all, endQ, deadline, remaining)
 	if err != nil {
 		return nil, kafkaErr("looking up end offsets", err)
 	}
@@ -163,7 +163,7 @@ func openWith(r *core.Settings, kc *rdk.Consumer, now time.Time) (*core.Manager,
 		}
 	}
 	if len(sq) > 0 {
-		starts, err := kc.OffsetsForTimes(sq, sts, remaining())
+		starts, err := offsetsForTimes(kc, sq, sts, deadline, remaining)
 		if err != nil {
 			return nil, kafkaErr("looking up start offsets", err)
 		}
@@ -185,6 +185,23 @@ func openWith(r *core.Settings, kc *rdk.Consumer, now time.Time) (*core.Manager,
 		return nil, kafkaErr("assign", err)
 	}
 	return core.NewManager(r, parts, kc, cmem.Default), nil
+}
+
+// retryPause spaces the offset lookups offsetsForTimes repeats.
+const retryPause = 100 * time.Millisecond
+
+// offsetsForTimes is kc.OffsetsForTimes, asked again while a partition's
+// leadership is in transition (a broker that has just restarted answers
+// UNKNOWN_LEADER_EPOCH for a moment), until the startup deadline.
+func offsetsForTimes(kc *rdk.Consumer, parts []int32, ts []int64, deadline time.Time, remaining func() time.Duration) ([]int64, error) {
+	for {
+		out, err := kc.OffsetsForTimes(parts, ts, remaining())
+		var ke *rdk.KafkaError
+		if err == nil || !errors.As(err, &ke) || !rdk.LeaderInTransition(ke.Code) || time.Until(deadline) < 2*retryPause {
+			return out, err
+		}
+		time.Sleep(retryPause)
+	}
 }
 
 func lastLine(s string) string {

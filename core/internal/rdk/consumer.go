@@ -70,7 +70,26 @@ const (
 	ErrAuthentication  int32 = C.RD_KAFKA_RESP_ERR__AUTHENTICATION
 	ErrOffsetOutOfRng  int32 = C.RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE
 	ErrTopicAuthFailed int32 = C.RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED
+
+	errLeaderNotAvailable  int32 = C.RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE
+	errNotLeader           int32 = C.RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION
+	errReplicaNotAvailable int32 = C.RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE
+	errFencedLeaderEpoch   int32 = C.RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH
+	errUnknownLeaderEpoch  int32 = C.RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH
+	errOffsetNotAvailable  int32 = C.RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE
 )
+
+// LeaderInTransition reports the partition errors a broker answers while
+// a partition's leadership is moving or still loading (for a moment after
+// a broker restart, during a leader election): asking again shortly works.
+func LeaderInTransition(code int32) bool {
+	switch code {
+	case errLeaderNotAvailable, errNotLeader, errReplicaNotAvailable,
+		errFencedLeaderEpoch, errUnknownLeaderEpoch, errOffsetNotAvailable:
+		return true
+	}
+	return false
+}
 
 // Logical offsets understood by OffsetsForTimes.
 const (
