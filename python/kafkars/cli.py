@@ -4,6 +4,7 @@ their partition state.
     kafkars replay -b localhost:9092 -t trades -t quotes:relative_time:1h -o day.parquet
     kafkars replay -b localhost:9092 -t trades --until 2026-11-23T12:00:00Z -o - | duckdb ...
     kafkars state  -b localhost:9092 -t trades
+    kafkars broker --data-dir kafka-data --port 9092     # a local Kafka broker for notebooks and tests
 
 Topics are NAME[:POLICY[:ARG]] with POLICY earliest (the default), latest,
 relative_time (ARG: a duration such as 90s, 15m, 1h, 2d, or milliseconds)
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import signal
 import sys
 import time
 from typing import Any, NoReturn, Sequence
@@ -184,6 +186,58 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {_one_line(message)} (see '{self.prog} --help')\n")
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"bad port {text!r}: use a number from 1 to 65535")
+    return int(text)
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    """A local Kafka broker in the foreground until Ctrl-C (or SIGTERM)."""
+    from kafkars.testing import KAFKA_VERSION, LocalKafka, MissingToolError
+
+    props = parse_props(args.property or [])
+    kafka = LocalKafka(args.data_dir, args.port, heap=args.heap, extra_props=props)
+    try:
+        try:
+            kafka.start(timeout=args.start_timeout)
+        except MissingToolError as exc:
+            print(f"kafkars: error: {_one_line(str(exc))}", file=sys.stderr)
+            return 1
+        except RuntimeError as exc:  # the broker did not come up; the message quotes its log
+            print(f"kafkars: error: {exc}", file=sys.stderr)
+            return 1
+        print(kafka.bootstrap, flush=True)
+        kept = "temporary, removed on exit" if kafka.temporary else "kept"
+        print(
+            f"kafkars: Kafka {KAFKA_VERSION} broker ready at {kafka.bootstrap} in {kafka.start_seconds:.1f}s "
+            f"(data dir {kafka.data_dir}, {kept}; log {kafka.log_path}); Ctrl-C to stop",
+            file=sys.stderr,
+            flush=True,
+        )
+
+        def terminate(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, terminate)
+        try:
+            while kafka.running:
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            print("kafkars: stopping the broker...", file=sys.stderr, flush=True)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
+            kafka.close()
+            print("kafkars: broker stopped", file=sys.stderr)
+            return 0
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        print(f"kafkars: error: the Kafka broker exited by itself; last lines of {kafka.log_path}:\n{kafka.log_tail(20)}",
+              file=sys.stderr)
+        return 1
+    finally:
+        kafka.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="kafkars", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--version", action="version", version=f"kafkars {version()} (librdkafka {librdkafka_version()})")
@@ -210,6 +264,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--wait-ms", type=int, default=0, help="consume for up to this long (or until live) first")
     s.add_argument("--json", action="store_true", help="JSON instead of a table")
     s.set_defaults(func=cmd_state)
+
+    k = sub.add_parser(
+        "broker",
+        help="run a local Kafka broker (for notebooks and tests) until Ctrl-C",
+        description="Run a single-node Kafka broker on 127.0.0.1 in the foreground (needs java 17+, and mvn "
+        "the first time to download the Kafka jars). Prints the bootstrap address on stdout; Ctrl-C stops it.",
+    )
+    k.add_argument("--data-dir", metavar="DIR",
+                   help="keep the broker's data here and reuse it next time (default: a temporary directory, removed on exit)")
+    k.add_argument("--port", type=_port, metavar="PORT", help="port on 127.0.0.1 (default: the data dir's previous port if free, else a free one)")
+    k.add_argument("--heap", default="1g", help="JVM maximum heap (default 1g)")
+    k.add_argument("-X", "--property", action="append", metavar="KEY=VALUE",
+                   help="a broker property, e.g. auto.create.topics.enable=true (repeatable)")
+    k.add_argument("--start-timeout", type=float, default=120.0, metavar="SECONDS", help="give up if not ready within this (default 120)")
+    k.set_defaults(func=cmd_broker)
     return ap
 
 

@@ -1,21 +1,25 @@
-"""A real single-node Apache Kafka broker for tests, the demo and benchmarks.
+"""A real single-node Apache Kafka broker, for notebooks and tests.
 
 Why a real broker rather than a mock: kafkars speaks the Kafka protocol, and
 only a real broker exercises fetch sessions, record batches, offsets and
-restarts the way production does. Why not Docker: CI machines here have no
-image registry, but they do reach Maven Central, so the broker is assembled
-from the published ``kafka_2.13`` jar and its runtime dependencies and run
-with the local JVM in KRaft mode (no ZooKeeper).
+restarts the way production does. Why not Docker: many machines have none,
+but they do reach Maven Central, so the broker is assembled from the
+published ``kafka_2.13`` jar and its runtime dependencies (resolved once by
+Maven, then cached) and run with the local JVM in KRaft mode (no ZooKeeper).
 
 Typical use::
 
-    with LocalKafka() as kafka:
+    with LocalKafka() as kafka:            # a temporary data directory
         client = Consumer(bootstrap=kafka.bootstrap)
         ...
         kafka.restart()   # same port, same data
 
-The JVM is started through :mod:`devtools._supervisor`, so it dies with the
-owning Python process however that process ends.
+    with LocalKafka("kafka-data") as kafka:   # kept after close, reused next time
+        ...
+
+The JVM is started through :mod:`kafkars.testing._supervisor`, so it dies
+with the owning Python process however that process ends (even ``kill -9``
+or a restarted Jupyter kernel).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import atexit
 import base64
 import fcntl
+import json
 import os
 import re
 import shutil
@@ -35,6 +40,9 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import IO
+
+from kafkars.testing import _supervisor
 
 KAFKA_VERSION = "4.1.0"
 SLF4J_VERSION = "1.7.36"
@@ -42,10 +50,70 @@ SLF4J_VERSION = "1.7.36"
 # which warns and makes the download depend on the day it runs.
 DEPENDENCY_PLUGIN_VERSION = "3.8.1"
 
+#: Kafka 4 runs on Java 17 or newer.
+MIN_JAVA = 17
+
 _COMPLETE_MARKER = ".complete"
 _LOG_TAIL_ON_ERROR = 40
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+#: In a data directory: what kafkars.testing made it with (ports, versions).
+_STATE_FILE = "kafkars-broker.json"
+#: In a data directory: held (flock) by the LocalKafka running on it.
+_LOCK_FILE = ".kafkars-broker.lock"
+_INSTALL_HINT = (
+    "e.g. `apt-get install openjdk-17-jre-headless maven` (Debian/Ubuntu), "
+    "`dnf install java-17-openjdk-headless maven` (Fedora) or `brew install openjdk@17 maven` (macOS)"
+)
+
+
+class MissingToolError(RuntimeError):
+    """A program the local broker needs (java, mvn) is not on PATH or too old."""
+
+
+def _java_version(java: str) -> tuple[int, str] | None:
+    """(major, version text) of a java executable, None if it cannot tell."""
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    m = re.search(r'version "([^"]+)"', out.stderr + out.stdout)
+    if m is None:
+        return None
+    text = m.group(1)
+    parts = re.findall(r"\d+", text)
+    if not parts:
+        return None
+    major = int(parts[1]) if parts[0] == "1" and len(parts) > 1 else int(parts[0])  # "1.8.0_292" is 8
+    return major, text
+
+
+def check_tools(*, need_mvn: bool, cache_dir: Path | None = None) -> None:
+    """Raise MissingToolError naming every missing program: ``java`` (17 or
+    newer) always, ``mvn`` when the Kafka jars are not cached yet."""
+    why = {
+        "java": f"java (a Java runtime, {MIN_JAVA} or newer) runs the Kafka broker",
+        "mvn": (
+            f"mvn (Apache Maven) downloads the Kafka {KAFKA_VERSION} jars from Maven Central, once "
+            f"(cached in {(cache_dir or default_cache_dir()) / f'kafka-{KAFKA_VERSION}'})"
+        ),
+    }
+    missing = [tool for tool in ("java", "mvn") if (tool == "java" or need_mvn) and shutil.which(tool) is None]
+    if missing:
+        names = " and ".join(missing)
+        raise MissingToolError(
+            f"the local Kafka broker (kafkars.testing) needs {names} on PATH, "
+            f"and {'it is' if len(missing) == 1 else 'they are'} not found: "
+            + "; ".join(why[t] for t in missing)
+            + f". Install {'it' if len(missing) == 1 else 'them'}, {_INSTALL_HINT}."
+        )
+    java = shutil.which("java")
+    assert java is not None
+    version = _java_version(java)
+    if version is not None and version[0] < MIN_JAVA:
+        raise MissingToolError(
+            f"the local Kafka broker (kafkars.testing) needs Java {MIN_JAVA} or newer, but {java} is "
+            f"version {version[1]}: put a newer java first on PATH"
+        )
 
 _POM_TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
 <project xmlns="http://maven.apache.org/POM/4.0.0"
@@ -114,12 +182,7 @@ def ensure_jars(cache_dir: Path | str | None = None) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (libs / _COMPLETE_MARKER).is_file():
             return libs  # another process finished while we waited
-        for tool in ("mvn", "java"):
-            if shutil.which(tool) is None:
-                raise RuntimeError(
-                    f"'{tool}' not found on PATH: the local Kafka broker needs a JDK (17+) "
-                    "and Maven to resolve its jars from Maven Central"
-                )
+        check_tools(need_mvn=True, cache_dir=root)
         print(
             f"resolving Kafka {KAFKA_VERSION} from Maven Central (first run only)...",
             file=sys.stderr,
@@ -236,7 +299,7 @@ def metadata_brokers(
     last_error: Exception | None = None
     for correlation_id, version in enumerate(versions, start=1):
         with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.sendall(_encode_metadata_request(version, correlation_id, "kafkars-devtools"))
+            sock.sendall(_encode_metadata_request(version, correlation_id, "kafkars-testing"))
             try:
                 (size,) = struct.unpack(">i", _recv_exact(sock, 4))
                 return _decode_brokers(_recv_exact(sock, size), correlation_id)
@@ -250,23 +313,31 @@ def metadata_brokers(
 # --- the broker itself ---
 
 
-def _free_port_pair() -> tuple[int, int]:
-    """Two distinct ports the OS considers free right now.
+def _free_port(avoid: int | None = None) -> int:
+    """A port the OS considers free right now (not ``avoid``).
 
-    There is an unavoidable window between closing the probe sockets and the
-    broker binding them; on a test machine it is small enough in practice.
+    There is an unavoidable window between closing the probe socket and the
+    broker binding it; on a test machine it is small enough in practice.
     """
     while True:
-        socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(2)]
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        if port != avoid:
+            return port
+
+
+def _port_free(port: int) -> bool:
+    """Whether the broker could listen on 127.0.0.1:port now. SO_REUSEADDR
+    as the JVM sets it: connections of a stopped broker lingering in
+    TIME_WAIT do not count, a listener does."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            for sock in socks:
-                sock.bind(("127.0.0.1", 0))
-            ports = [sock.getsockname()[1] for sock in socks]
-        finally:
-            for sock in socks:
-                sock.close()
-        if ports[0] != ports[1]:
-            return ports[0], ports[1]
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _new_cluster_id() -> str:
@@ -279,32 +350,61 @@ def _new_cluster_id() -> str:
 class LocalKafka:
     """A single-node KRaft Kafka broker on 127.0.0.1, owned by this process.
 
-    ``stop()`` keeps the work directory so that ``start()`` again is a real
-    broker restart (same port, same log dir), which is what reconnect and
-    offset-recovery tests need. ``close()`` removes the work directory, unless
-    ``KAFKARS_KEEP_BROKER=1`` (to read ``broker.log`` after a failure) or the
-    caller passed ``workdir`` in: a directory we did not create is not ours to
-    delete. A passed-in ``workdir`` must not hold an already formatted broker.
+    Args:
+        data_dir: where the broker keeps its data, configuration and
+            ``broker.log``. Given: created if missing, **kept** after
+            ``close()``, and reused by the next ``LocalKafka`` on it (same
+            topics and records; same port if it is free). It must be new,
+            empty, or a directory a LocalKafka used before. None: a
+            temporary directory, removed by ``close()`` (unless the
+            environment sets ``KAFKARS_KEEP_BROKER=1``, to read the log
+            after a failure).
+        port: the broker's port on 127.0.0.1. None: the port the data
+            directory had, if free, else any free port.
+        heap: the JVM's maximum heap (``-Xmx``).
+        extra_props: broker properties added to (or overriding) kafkars'
+            ``server.properties``, e.g. ``{"auto.create.topics.enable": "true"}``.
+        cache_dir: where the Kafka jars are cached (default
+            ``$KAFKARS_CACHE`` or ``~/.cache/kafkars``).
+
+    ``start()`` (or ``with``) resolves the jars (once per machine: needs
+    ``mvn``), starts the JVM (needs ``java`` 17+) and returns once the
+    broker answers Metadata requests. ``stop()`` shuts it down and keeps the
+    data so that ``start()`` again is a real broker restart (same port, same
+    log dir). ``close()`` stops it and removes a temporary data directory.
+    The JVM dies with this Python process however it ends.
+
+    Only one LocalKafka at a time may run on a data directory.
     """
 
     def __init__(
         self,
-        workdir: str | os.PathLike[str] | None = None,
+        data_dir: str | os.PathLike[str] | None = None,
+        port: int | None = None,
         *,
         heap: str = "1g",
         extra_props: dict[str, str] | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
     ) -> None:
+        if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536):
+            raise ValueError(f"port must be an int from 1 to 65535 (or None for a free port), got {port!r}")
         # Only a directory we created is ours to delete on close().
-        self._owns_workdir = workdir is None
-        self._workdir = Path(
-            tempfile.mkdtemp(prefix="kafkars-broker-") if workdir is None else workdir
+        self._owns_workdir = data_dir is None
+        self._workdir = (
+            Path(tempfile.mkdtemp(prefix="kafkars-broker-"))
+            if data_dir is None
+            else Path(data_dir).expanduser()
         ).resolve()
+        self._requested_port = port
         self._heap = heap
         self._extra_props = dict(extra_props or {})
+        self._cache_dir = None if cache_dir is None else Path(cache_dir)
         self._port: int | None = None
         self._controller_port: int | None = None
+        self._started_once = False
         self._formatted = False
         self._closed = False
+        self._lock: IO[str] | None = None
         self._supervisor: subprocess.Popen[bytes] | None = None
         self._java_pid: int | None = None
         self._start_seconds = 0.0
@@ -313,17 +413,29 @@ class LocalKafka:
     # -- properties --
 
     @property
-    def workdir(self) -> Path:
+    def data_dir(self) -> Path:
+        """The broker's directory: ``server.properties``, ``broker.log``, ``data/``."""
         return self._workdir
+
+    @property
+    def workdir(self) -> Path:
+        """The same as :attr:`data_dir`."""
+        return self._workdir
+
+    @property
+    def temporary(self) -> bool:
+        """Whether ``close()`` removes the data directory."""
+        return self._owns_workdir
 
     @property
     def port(self) -> int:
         if self._port is None:
-            raise RuntimeError("broker has not been started yet")
+            raise RuntimeError("the broker has not been started yet: call start() or use `with LocalKafka() as kafka:`")
         return self._port
 
     @property
     def bootstrap(self) -> str:
+        """``127.0.0.1:<port>``, for ``bootstrap.servers``."""
         return f"127.0.0.1:{self.port}"
 
     @property
@@ -352,47 +464,61 @@ class LocalKafka:
             return ""
         return _tail(text, n)
 
+    def __repr__(self) -> str:
+        where = f"127.0.0.1:{self._port}" if self._port is not None else "not started"
+        state = "running" if self.running else ("closed" if self._closed else "stopped")
+        kind = "temporary " if self._owns_workdir else ""
+        return f"LocalKafka({where}, {state}, {kind}data_dir={str(self._workdir)!r})"
+
     # -- lifecycle --
 
     def start(self, timeout: float = 90.0) -> None:
+        """Start the broker (a no-op while it runs) and wait until it answers."""
         if self._closed:
             raise RuntimeError("LocalKafka was closed; create a new one")
         if self.running:
             return
         self._release()  # reap a broker that died on its own since the last start
         began = time.monotonic()
-        libs = ensure_jars()
+        libs = ensure_jars(self._cache_dir)
+        check_tools(need_mvn=False, cache_dir=self._cache_dir)
         classpath = f"{libs}/*"
-        if not self._formatted:
-            self._prepare(classpath)
-        self._launch(classpath)
+        self._claim_data_dir()
         try:
+            self._choose_ports()
+            self._write_config()
+            if not self._formatted:
+                self._format(classpath)
+            self._launch(classpath)
             self._wait_ready(timeout)
         except BaseException:
             self._kill()
+            self._unlock()
             raise
+        self._started_once = True
         self._start_seconds = time.monotonic() - began
 
     def stop(self, timeout: float = 30.0) -> None:
         """Shut the broker down gracefully, keeping its data for a later ``start()``."""
         supervisor = self._supervisor
-        if supervisor is None:
-            return
-        if supervisor.poll() is None:
-            # The supervisor turns SIGTERM into SIGTERM for the JVM's group and
-            # waits for it, escalating to SIGKILL after its own grace period.
-            supervisor.send_signal(signal.SIGTERM)
-            try:
-                supervisor.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self._kill()
-        self._release()
+        if supervisor is not None:
+            if supervisor.poll() is None:
+                # The supervisor turns SIGTERM into SIGTERM for the JVM's group and
+                # waits for it, escalating to SIGKILL after its own grace period.
+                supervisor.send_signal(signal.SIGTERM)
+                try:
+                    supervisor.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    self._kill()
+            self._release()
+        self._unlock()
 
     def restart(self) -> None:
         self.stop()
         self.start()
 
     def close(self) -> None:
+        """Stop the broker; remove the data directory if it is temporary."""
         if self._closed:
             return
         self._closed = True
@@ -400,10 +526,11 @@ class LocalKafka:
         try:
             self.stop()
         finally:
-            if os.environ.get("KAFKARS_KEEP_BROKER") == "1":
-                print(f"kept Kafka broker workdir {self._workdir}", file=sys.stderr)
-            elif self._owns_workdir:
-                shutil.rmtree(self._workdir, ignore_errors=True)
+            if self._owns_workdir:
+                if os.environ.get("KAFKARS_KEEP_BROKER") == "1":
+                    print(f"kept Kafka broker data dir {self._workdir}", file=sys.stderr)
+                else:
+                    shutil.rmtree(self._workdir, ignore_errors=True)
 
     def __enter__(self) -> LocalKafka:
         try:
@@ -422,6 +549,75 @@ class LocalKafka:
         self.close()
 
     # -- internals --
+
+    def _claim_data_dir(self) -> None:
+        """Check that the data directory is ours (new, empty, or made by a
+        LocalKafka), lock it, and load what an earlier broker left there."""
+        d = self._workdir
+        state_path = d / _STATE_FILE
+        if d.exists() and not d.is_dir():
+            raise RuntimeError(f"data_dir {str(d)!r} exists and is not a directory")
+        if not state_path.is_file() and d.is_dir() and any(p.name != _LOCK_FILE for p in d.iterdir()):
+            raise RuntimeError(
+                f"data_dir {str(d)!r} is not empty and holds no broker made by kafkars.testing: "
+                "pass a new or empty directory, or one a LocalKafka used before"
+            )
+        d.mkdir(parents=True, exist_ok=True)
+        lock = open(d / _LOCK_FILE, "a+")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "unknown"
+            lock.close()
+            raise RuntimeError(
+                f"data_dir {str(d)!r} is in use by another running LocalKafka (process {holder}): "
+                "stop it first, or use another directory"
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        self._lock = lock
+        if state_path.is_file() and not self._started_once:
+            try:
+                state = json.loads(state_path.read_text())
+                self._port, self._controller_port = int(state["port"]), int(state["controller_port"])
+            except (ValueError, KeyError, TypeError) as exc:
+                self._unlock()
+                raise RuntimeError(f"data_dir {str(d)!r}: unreadable {_STATE_FILE}: {exc}") from exc
+        self._formatted = (d / "data" / "meta.properties").is_file()
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()  # closing the descriptor releases the flock
+            self._lock = None
+
+    def _choose_ports(self) -> None:
+        """The requested port, else the previous one (this broker's before a
+        restart, or the data directory's) if free, else a free one."""
+        wanted = self._requested_port
+        if wanted is not None:
+            if wanted != self._port and not _port_free(wanted):
+                raise RuntimeError(
+                    f"port {wanted} on 127.0.0.1 is in use by another process: choose another port, "
+                    "or pass none to get a free one"
+                )
+            port = wanted
+        elif self._port is not None and (self._started_once or _port_free(self._port)):
+            port = self._port  # a restart keeps its address (Kafka reports a port taken meanwhile)
+        else:
+            port = _free_port()
+        cport = self._controller_port
+        if cport is None or cport == port or not (self._started_once or _port_free(cport)):
+            cport = _free_port(avoid=port)
+        self._port, self._controller_port = port, cport
+
+    def _write_config(self) -> None:
+        lines = [f"{key}={value}" for key, value in self._properties().items()]
+        (self._workdir / "server.properties").write_text("\n".join(lines) + "\n")
+        state = {"kafka_version": KAFKA_VERSION, "port": self._port, "controller_port": self._controller_port}
+        (self._workdir / _STATE_FILE).write_text(json.dumps(state, indent=1) + "\n")
 
     def _properties(self) -> dict[str, str]:
         port, cport = self._port, self._controller_port
@@ -455,12 +651,8 @@ class LocalKafka:
         props.update({key: str(value) for key, value in self._extra_props.items()})
         return props
 
-    def _prepare(self, classpath: str) -> None:
-        """First start only: choose ports, write the config, format the log dir."""
-        self._workdir.mkdir(parents=True, exist_ok=True)
-        self._port, self._controller_port = _free_port_pair()
-        lines = [f"{key}={value}" for key, value in self._properties().items()]
-        (self._workdir / "server.properties").write_text("\n".join(lines) + "\n")
+    def _format(self, classpath: str) -> None:
+        """First start of a data directory: format the log dir."""
         self._mark_log("format")
         with open(self.log_path, "ab") as log:
             format_command = ["kafka.tools.StorageTool", "format", "-t", _new_cluster_id()]
@@ -492,17 +684,12 @@ class LocalKafka:
     def _launch(self, classpath: str) -> None:
         self._mark_log("start")
         java = ["java", *self._jvm_options(), "-cp", classpath, "kafka.Kafka", "server.properties"]
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p
-        )
         with open(self.log_path, "ab") as log:
             # stdin is the lifeline: we keep the write end open and never
             # write; the supervisor kills the broker when it sees EOF.
             self._supervisor = subprocess.Popen(
-                [sys.executable, "-m", "devtools._supervisor", str(self.log_path), "--", *java],
+                _supervisor.command(str(self.log_path), java),
                 cwd=self._workdir,
-                env=env,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,

@@ -1,6 +1,11 @@
 """Keep a child process (the Kafka JVM) from outliving the process that wanted it.
 
-Usage: ``python -m devtools._supervisor <log_path> -- <command...>``
+Usage: ``python -I path/to/_supervisor.py <log_path> -- <command...>``
+(:func:`command` builds that line). It is run as a file in isolated mode,
+not as ``-m kafkars.testing._supervisor``: it needs only the standard
+library, and must not import kafkars (whose native library holds a Go
+runtime, which a process should not fork under, and this one forks the
+child with a ``preexec_fn``).
 
 A JVM started directly by a test process survives that process being killed
 with SIGKILL or crashing: nothing tells the JVM, and it keeps its ports and
@@ -140,9 +145,15 @@ def supervise(log_path: str, command: list[str]) -> int:
     return _exit_status(_terminate(child))
 
 
+def command(log_path: str, child: list[str]) -> list[str]:
+    """The command line that runs ``child`` under this supervisor, its
+    output appended to ``log_path``."""
+    return [sys.executable, "-I", os.path.abspath(__file__), log_path, "--", *child]
+
+
 def main(argv: list[str]) -> int:
     if len(argv) < 3 or argv[1] != "--":
-        print("usage: python -m devtools._supervisor <log_path> -- <command...>", file=sys.stderr)
+        print(f"usage: python -I {os.path.abspath(__file__)} <log_path> -- <command...>", file=sys.stderr)
         return 2
     return supervise(argv[0], argv[2:])
 
