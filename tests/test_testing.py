@@ -129,8 +129,15 @@ def last_line(stderr: str) -> str:
     return stderr.strip().splitlines()[-1]
 
 
-def test_missing_java_is_named(tmp_path: Path) -> None:
+def test_missing_java_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Jars cached (the session broker resolved them): only java is needed."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    kafka = LocalKafka()
+    with pytest.raises(MissingToolError, match="needs java on PATH"):
+        with kafka:
+            pass
+    assert not kafka.data_dir.exists(), "a failed start cleans up its temporary directory"
+    monkeypatch.undo()
     r = run_without([tmp_path], START)
     assert r.returncode != 0
     err = last_line(r.stderr)
