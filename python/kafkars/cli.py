@@ -192,11 +192,19 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_broker(args: argparse.Namespace) -> int:
     """A local Kafka broker in the foreground until Ctrl-C (or SIGTERM)."""
     from kafkars.testing import KAFKA_VERSION, LocalKafka, MissingToolError
 
     props = parse_props(args.property or [])
+    # SIGTERM stops the broker like Ctrl-C, from the start: killed by the
+    # default action, this process could not remove a temporary data dir.
+    previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous_int = signal.getsignal(signal.SIGINT)
     kafka = LocalKafka(args.data_dir, args.port, heap=args.heap, extra_props=props)
     try:
         try:
@@ -215,27 +223,25 @@ def cmd_broker(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
-
-        def terminate(signum: int, frame: object) -> None:
-            raise KeyboardInterrupt
-
-        previous = signal.signal(signal.SIGTERM, terminate)
         try:
             while kafka.running:
                 time.sleep(0.2)
         except KeyboardInterrupt:
             print("kafkars: stopping the broker...", file=sys.stderr, flush=True)
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             kafka.close()
             print("kafkars: broker stopped", file=sys.stderr)
             return 0
-        finally:
-            signal.signal(signal.SIGTERM, previous)
         print(f"kafkars: error: the Kafka broker exited by itself; last lines of {kafka.log_path}:\n{kafka.log_tail(20)}",
               file=sys.stderr)
         return 1
     finally:
-        kafka.close()
+        try:
+            kafka.close()
+        finally:
+            signal.signal(signal.SIGTERM, previous_term)
+            signal.signal(signal.SIGINT, previous_int)
 
 
 def build_parser() -> argparse.ArgumentParser:
