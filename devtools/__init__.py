@@ -1,6 +1,7 @@
 """Developer-only helpers for kafkars: not shipped with the ``kafkars`` package.
 
-The main entry point is :class:`devtools.broker.LocalKafka`, a real single-node
-Apache Kafka broker (KRaft mode, no ZooKeeper, no Docker) started from jars
-resolved from Maven Central, for tests, the demo and benchmarks.
+:class:`devtools.broker.LocalKafka`, the real single-node Apache Kafka broker
+(KRaft mode, no ZooKeeper, no Docker) of the tests, the demo and benchmarks,
+is :class:`kafkars.testing.LocalKafka`, which ships with kafkars; it is
+re-exported here.
 """

@@ -14,7 +14,7 @@ Typical use::
         print(registry.url)   # http://127.0.0.1:<port>/apis/ccompat/v7
 
 Storage is in memory: every registry starts empty, and schema ids restart
-from 1. The JVM is started through :mod:`devtools._supervisor`, so it dies
+from 1. The JVM is started through :mod:`kafkars.testing._supervisor`, so it dies
 with the owning Python process however that process ends.
 
 ``python -m devtools.registry`` runs one in the foreground and prints its URL.
@@ -41,6 +41,7 @@ from types import TracebackType
 
 from devtools.broker import default_cache_dir
 from devtools.broker import _tail as _clean_tail
+from kafkars.testing import _supervisor
 
 APICURIO_VERSION = "3.0.9"
 # 3.0.x is the last line that runs on Java 17; 3.1+ needs Java 21.
@@ -51,7 +52,6 @@ _GET_PLUGIN_VERSION = "2.8"
 
 _COMPLETE_MARKER = ".complete"
 _LOG_TAIL_ON_ERROR = 40
-_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
 def ensure_app(cache_dir: Path | str | None = None) -> Path:
@@ -287,17 +287,12 @@ class LocalRegistry:
             "-jar",
             str(jar),
         ]
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p
-        )
         with open(self.log_path, "ab") as log:
             # stdin is the lifeline: we keep the write end open and never
             # write; the supervisor kills the JVM when it sees EOF.
             self._supervisor = subprocess.Popen(
-                [sys.executable, "-m", "devtools._supervisor", str(self.log_path), "--", *java],
+                _supervisor.command(str(self.log_path), java),
                 cwd=self._workdir,
-                env=env,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,

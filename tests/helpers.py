@@ -3,7 +3,9 @@ guarantees (docs/design.md, "Replay"), from the output alone."""
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import socket
+from typing import Any, Iterator
 
 import pyarrow as pa
 
@@ -50,3 +52,14 @@ def check_exactly_once(table: pa.Table, produced: list[Record]) -> None:
     assert got == want
     offsets = table.select(["topic", "partition", "offset"]).to_pylist()
     assert len({(o["topic"], o["partition"], o["offset"]) for o in offsets}) == len(offsets), "exactly once: duplicate offsets"
+
+
+@contextlib.contextmanager
+def silent_address() -> Iterator[str]:
+    """A local address that accepts TCP connections and never answers: a
+    broker that is unreachable without refusing the connection (creation
+    then waits up to startup_timeout_ms)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(128)
+        yield f"127.0.0.1:{s.getsockname()[1]}"

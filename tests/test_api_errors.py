@@ -9,6 +9,7 @@ and records the message (``record_property``) so that a run with
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import socket
@@ -29,7 +30,8 @@ from kafkars import (
     SourceTopic,
     TopicNotFoundError,
 )
-from devtools.kafkatool import KafkaTool
+from devtools.kafkatool import KafkaTool, Record
+from tests.helpers import silent_address
 
 pytestmark = pytest.mark.broker
 
@@ -98,6 +100,11 @@ CREATION_CASES: dict[str, Case] = {
         ConfigError,
         lambda c, t: ConsumerManager({**c, "fetch.max.bytes": "abc"}, [_e(t)]),
         lambda c, t: ["fetch.max.bytes", "abc"],
+    ),
+    "a Java client name librdkafka does not know: fetch.max.wait.ms": Case(
+        ConfigError,
+        lambda c, t: ConsumerManager({**c, "fetch.max.wait.ms": "100"}, [_e(t)]),
+        lambda c, t: ['No such configuration property: "fetch.max.wait.ms"'],
     ),
     "bad enum value auto.offset.reset='sideways'": Case(
         ConfigError,
@@ -225,6 +232,22 @@ def test_creation_error(case: str, config: dict[str, str], topic: str, record_pr
     assert after["live_managers"] == before["live_managers"]
 
 
+@pytest.mark.parametrize("name", ["fetch.message.max.bytes", "max.partition.fetch.bytes"])
+def test_fetch_size_is_accepted_under_both_names(name: str, config: dict[str, str], tool: KafkaTool, record_property: Recorder) -> None:
+    """librdkafka accepts the Java client's max.partition.fetch.bytes as an
+    alias of its own fetch.message.max.bytes (docs/troubleshooting.md)."""
+    t = f"api-fetch-size-{uuid.uuid4().hex[:8]}"
+    tool.create_topic(t, partitions=2)
+    tool.produce([Record(t, value=b"v" * 2000, partition=i % 2, ts=1_700_000_000_000 + i) for i in range(300)])
+    with ConsumerManager({**config, name: 4096}, [_e(t)]) as m:
+        assert m.read_all().num_rows == 300
+    # Out of range through either name, librdkafka names the property it stores.
+    exc = expect_error(
+        ConfigError, lambda: ConsumerManager({**config, name: 0}, [_e(t)]), [name, '"fetch.message.max.bytes"', "1..1000000000"], record_property
+    )
+    assert not str(exc).endswith("\n")
+
+
 def test_errors_derive_from_builtin_classes() -> None:
     assert issubclass(ConfigError, ValueError)
     assert issubclass(TopicNotFoundError, LookupError)
@@ -269,23 +292,101 @@ def test_bad_times_are_rejected(record_property: Recorder) -> None:
 # -- the broker --------------------------------------------------------------
 
 
-def test_unreachable_broker_fails_within_startup_timeout(record_property: Recorder) -> None:
+def test_refused_broker_fails_at_once(record_property: Recorder) -> None:
+    """Nothing listens at the bootstrap address: creation fails at once
+    (not after startup_timeout_ms), naming the address and the refusal."""
     addr = f"127.0.0.1:{closed_port()}"
     before = counters()
     t0 = time.monotonic()
     expect_error(
         BrokerUnavailableError,
-        lambda: ConsumerManager({"bootstrap.servers": addr}, [_e("anything")], startup_timeout_ms=2000),
-        [addr, "startup_timeout_ms=2000"],
+        lambda: ConsumerManager({"bootstrap.servers": addr}, [_e("anything")], startup_timeout_ms=10_000),
+        [addr, "refused"],
         record_property,
     )
     elapsed = time.monotonic() - t0
     record_property("elapsed_s", round(elapsed, 3))
-    print(f"unreachable broker with startup_timeout_ms=2000: BrokerUnavailableError after {elapsed:.2f}s")
-    assert elapsed < 5
+    print(f"refused broker with startup_timeout_ms=10000: BrokerUnavailableError after {elapsed:.3f}s")
+    assert elapsed < 1.0, "creation waited instead of failing at once"
     after = counters()
     assert after["live_handles"] == before["live_handles"]
     assert after["live_managers"] == before["live_managers"]
+
+
+def test_every_refusing_address_is_named(record_property: Recorder) -> None:
+    a, b = f"127.0.0.1:{closed_port()}", f"[::1]:{closed_port()}"
+    servers = f"PLAINTEXT://{a}, {b}"
+    if not socket.has_ipv6 or not _ipv6_loopback():
+        servers, b = f"PLAINTEXT://{a}", a
+    t0 = time.monotonic()
+    expect_error(
+        BrokerUnavailableError,
+        lambda: ConsumerManager({"bootstrap.servers": servers}, [_e("anything")]),
+        [a, b, "refused"],
+        record_property,
+    )
+    assert time.monotonic() - t0 < 1.0
+
+
+def test_one_refusing_address_is_not_enough(record_property: Recorder) -> None:
+    """One address refuses, the other accepts and never answers: librdkafka
+    decides, so creation waits for startup_timeout_ms."""
+    with silent_address() as silent:
+        servers = f"127.0.0.1:{closed_port()},{silent}"
+        t0 = time.monotonic()
+        expect_error(
+            BrokerUnavailableError,
+            lambda: ConsumerManager({"bootstrap.servers": servers}, [_e("anything")], startup_timeout_ms=1500),
+            [servers, "startup_timeout_ms=1500"],
+            record_property,
+        )
+        elapsed = time.monotonic() - t0
+    assert 1.4 < elapsed < 4, elapsed
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+BLACKHOLE = "10.255.255.1:9092"
+
+
+def _blackhole_refuses() -> bool:
+    host, port = BLACKHOLE.split(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return False  # accepted (an intercepting network): not a refusal either
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False  # timed out or unreachable: what a blackhole does
+
+
+@pytest.mark.parametrize("where", ["silent listener", "blackholed address"])
+def test_unreachable_broker_still_waits_for_startup_timeout(where: str, record_property: Recorder) -> None:
+    """An address that does not refuse (it accepts and never answers, or
+    drops the connection attempt) is left to librdkafka: creation fails
+    with BrokerUnavailableError after startup_timeout_ms, not before."""
+    if where == "blackholed address" and _blackhole_refuses():
+        pytest.skip(f"{BLACKHOLE} refuses connections on this machine")
+    with contextlib.ExitStack() as stack:
+        addr = stack.enter_context(silent_address()) if where == "silent listener" else BLACKHOLE
+        t0 = time.monotonic()
+        expect_error(
+            BrokerUnavailableError,
+            lambda: ConsumerManager({"bootstrap.servers": addr}, [_e("anything")], startup_timeout_ms=2000),
+            [addr, "startup_timeout_ms=2000"],
+            record_property,
+        )
+        elapsed = time.monotonic() - t0
+    record_property("elapsed_s", round(elapsed, 3))
+    print(f"{where} with startup_timeout_ms=2000: BrokerUnavailableError after {elapsed:.2f}s")
+    assert 1.9 < elapsed < 5, elapsed
 
 
 def test_unresolvable_broker_fails_within_startup_timeout(record_property: Recorder) -> None:
@@ -304,18 +405,18 @@ def test_unresolvable_broker_fails_within_startup_timeout(record_property: Recor
 def test_unreachable_broker_default_bound(record_property: Recorder) -> None:
     """Without startup_timeout_ms creation gives up after the documented
     default (15 s), not never."""
-    addr = f"127.0.0.1:{closed_port()}"
-    t0 = time.monotonic()
-    expect_error(
-        BrokerUnavailableError,
-        lambda: ConsumerManager({"bootstrap.servers": addr}, [_e("anything")]),
-        [addr, "startup_timeout_ms=15000"],
-        record_property,
-    )
-    elapsed = time.monotonic() - t0
+    with silent_address() as addr:
+        t0 = time.monotonic()
+        expect_error(
+            BrokerUnavailableError,
+            lambda: ConsumerManager({"bootstrap.servers": addr}, [_e("anything")]),
+            [addr, "startup_timeout_ms=15000"],
+            record_property,
+        )
+        elapsed = time.monotonic() - t0
     record_property("elapsed_s", round(elapsed, 3))
     print(f"unreachable broker, default bound: BrokerUnavailableError after {elapsed:.2f}s")
-    assert elapsed < 15 + 3
+    assert 14.5 < elapsed < 15 + 3
 
 
 # -- a closed manager ----------------------------------------------------------

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -28,6 +27,7 @@ import pytest
 
 from devtools.broker import LocalKafka
 from devtools.kafkatool import KafkaTool
+from tests.helpers import silent_address
 
 Recorder = Callable[[str, object], None]
 
@@ -141,17 +141,16 @@ def test_ctrl_c_interrupts_a_long_poll(kafka: LocalKafka, tool: KafkaTool, recor
     assert exit_latency < 0.5, exit_latency
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
-
-
 def test_ctrl_c_interrupts_creation(record_property: Recorder) -> None:
-    """Creation against an unreachable broker blocks up to
-    startup_timeout_ms (here 10 s): Ctrl-C still ends it at once."""
-    proc = spawn(CREATE_CHILD, f"127.0.0.1:{closed_port()}")
+    """Creation against an unreachable broker (one that accepts the
+    connection and never answers) blocks up to startup_timeout_ms (here
+    10 s): Ctrl-C still ends it at once."""
+    with silent_address() as addr:
+        _ctrl_c_during_creation(addr, record_property)
+
+
+def _ctrl_c_during_creation(addr: str, record_property: Recorder) -> None:
+    proc = spawn(CREATE_CHILD, addr)
     assert proc.stdout is not None
     try:
         read_marker(proc.stdout, "CREATING", proc)

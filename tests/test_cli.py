@@ -66,20 +66,53 @@ def test_state(kafka, two_topics: tuple[str, str]) -> None:  # type: ignore[no-u
     assert lines[3].split()[2:4] == ["500", "500"]  # latest: start = end
 
 
+#: Bad arguments exit 2 with one line on stderr, before any connection (the
+#: address 127.0.0.1:1 refuses, which would be exit 1).
+BAD_ARGUMENTS = {
+    "topic: bad duration": (["replay", "-t", "x:relative_time:soon"], b"bad duration 'soon'"),
+    "topic: unknown policy": (["replay", "-t", "x:sometimes"], b"unknown policy 'sometimes'"),
+    "topic: empty name": (["state", "-t", ":earliest"], b"bad topic ':earliest': empty name"),
+    "topic: missing argument": (["replay", "-t", "x:absolute_time"], b"needs an argument"),
+    "topic: bad time": (["replay", "-t", "x:absolute_time:yesterday-ish"], b"bad time 'yesterday-ish'"),
+    "--until: bad time": (["replay", "-t", "x", "--until", "tomorrow-ish"], b"bad time 'tomorrow-ish'"),
+    "-X without =": (["replay", "-t", "x", "-X", "fetch.wait.max.ms"], b"bad -X 'fetch.wait.max.ms'"),
+    "-X unknown property": (["replay", "-t", "x", "-X", "no.such.prop=1"], b"no.such.prop"),
+    "-X invalid value": (["state", "-t", "x", "-X", "fetch.wait.max.ms=soon"], b"fetch.wait.max.ms"),
+    "--output extension": (["replay", "-t", "x", "-o", "out.csv"], b"--output 'out.csv'"),
+    "--batch-size 0": (["replay", "-t", "x", "--batch-size", "0"], b"batch_size"),
+    "--batch-size not a number": (["replay", "-t", "x", "--batch-size", "many"], b"invalid int value: 'many'"),
+    "missing -t": (["replay"], b"the following arguments are required: -t/--topic"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ARGUMENTS), ids=list(BAD_ARGUMENTS))
+def test_bad_arguments_exit_2(case: str) -> None:
+    args, needle = BAD_ARGUMENTS[case]
+    r = run(*args[:1], "-b", "127.0.0.1:1", *args[1:], timeout=60)
+    err = r.stderr.decode()
+    assert r.returncode == 2, (r.returncode, err)
+    assert needle.decode() in err, err
+    assert len(err.strip().splitlines()) == 1, f"not one line: {err!r}"
+    assert r.stdout == b""
+
+
+def test_missing_bootstrap_exits_2() -> None:
+    r = run("replay", "-t", "x")
+    err = r.stderr.decode()
+    assert r.returncode == 2, err
+    assert "required: -b/--bootstrap-servers" in err and len(err.strip().splitlines()) == 1, err
+
+
 @pytest.mark.parametrize(
-    ("args", "code", "needle"),
+    ("args", "needle"),
     [
-        (["replay", "-b", "BOOT", "-t", "no-such-topic-xyz"], 1, b"topic \"no-such-topic-xyz\" does not exist"),
-        (["replay", "-b", "BOOT", "-t", "x:relative_time:soon"], 1, b"bad duration 'soon'"),
-        (["replay", "-b", "BOOT", "-t", "x", "-o", "out.csv"], 1, b"--output 'out.csv'"),
-        (["replay", "-b", "BOOT", "-t", "x", "-X", "no.such.prop=1"], 1, b"no.such.prop"),
-        (["replay", "-t", "x"], 2, b"required: -b/--bootstrap-servers"),
-        (["replay", "-b", "127.0.0.1:1", "-t", "x", "--startup-timeout-ms", "1000"], 1, b"cannot reach Kafka at bootstrap.servers=\"127.0.0.1:1\""),
+        (["replay", "-b", "BOOT", "-t", "no-such-topic-xyz"], b"topic \"no-such-topic-xyz\" does not exist"),
+        (["state", "-b", "BOOT", "-t", "no-such-topic-xyz"], b"topic \"no-such-topic-xyz\" does not exist"),
+        (["replay", "-b", "127.0.0.1:1", "-t", "x", "--startup-timeout-ms", "1000"], b"cannot reach Kafka at bootstrap.servers=\"127.0.0.1:1\""),
     ],
 )
-def test_errors(kafka, args: list[str], code: int, needle: bytes) -> None:  # type: ignore[no-untyped-def]
+def test_runtime_errors_exit_1(kafka, args: list[str], needle: bytes) -> None:  # type: ignore[no-untyped-def]
     r = run(*[kafka.bootstrap if a == "BOOT" else a for a in args])
-    assert r.returncode == code, r.stderr.decode()
+    assert r.returncode == 1, r.stderr.decode()
     assert needle in r.stderr, r.stderr.decode()
-    if code == 1:
-        assert len(r.stderr.decode().strip().splitlines()) == 1, "errors are one line"
+    assert len(r.stderr.decode().strip().splitlines()) == 1, "errors are one line"

@@ -14,9 +14,9 @@ from typing import Iterator
 import pyarrow as pa
 import pytest
 
-from kafkars import BrokerUnavailableError, ConsumerManager, SourceTopic, TopicNotFoundError
+from kafkars import BrokerUnavailableError, ConsumerManager, SourceTopic, TopicNotFoundError, read_topics
 from devtools.broker import LocalKafka
-from devtools.kafkatool import KafkaTool
+from devtools.kafkatool import KafkaTool, Record
 from tests.helpers import check_order
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -123,6 +123,20 @@ def test_broker_down_at_creation(own_kafka: LocalKafka, topic_name: str) -> None
         assert bootstrap in str(exc.value)
     finally:
         own_kafka.start()
+
+
+def test_creation_right_after_a_broker_restart(own_kafka: LocalKafka, topic_name: str) -> None:
+    """A broker that has just restarted answers offset lookups with
+    UNKNOWN_LEADER_EPOCH for a moment: creation asks again rather than
+    failing."""
+    _ensure_running(own_kafka)
+    tool = KafkaTool(own_kafka.bootstrap)
+    tool.create_topic(topic_name, 4)
+    tool.produce([Record(topic_name, value=b"v%d" % i, partition=i % 4, ts=1_700_000_000_000 + i) for i in range(400)])
+    for _ in range(2):
+        own_kafka.restart()
+        t = read_topics({"bootstrap.servers": own_kafka.bootstrap}, [SourceTopic.from_earliest(topic_name)])
+        assert t.num_rows == 400
 
 
 def test_topic_deleted_mid_replay(own_kafka: LocalKafka, topic_name: str) -> None:

@@ -38,7 +38,8 @@ func tuneMalloc() {
 }
 
 // Open creates a Manager connected to Kafka. It fails within
-// startup_timeout_ms when no broker answers.
+// startup_timeout_ms when no broker answers, and at once when every
+// bootstrap address refuses the connection.
 func Open(o core.Options) (*core.Manager, error) {
 	tuneMalloc()
 	now := time.Now()
@@ -51,13 +52,19 @@ func Open(o core.Options) (*core.Manager, error) {
 	if err != nil {
 		var ce *rdk.ConfigError
 		if errors.As(err, &ce) {
-			msg := ce.Msg
+			msg := strings.TrimSpace(ce.Msg)
 			if ce.Property != "" && !strings.Contains(msg, ce.Property) {
 				msg = fmt.Sprintf("config property %q: %s", ce.Property, msg)
 			}
 			return nil, &core.Error{Kind: core.KindConfig, Msg: "invalid config: " + msg, Cause: err}
 		}
 		return nil, &core.Error{Kind: core.KindInternal, Msg: err.Error(), Cause: err}
+	}
+	// Nothing listening at any bootstrap address: say so now rather than
+	// after startup_timeout_ms (see probe.go).
+	if err := refusedEverywhere(r.Servers(), r.Config["broker.address.family"], r.Startup); err != nil {
+		kc.Close()
+		return nil, err
 	}
 	m, err := openWith(r, kc, now)
 	if err != nil {
@@ -141,7 +148,7 @@ func openWith(r *core.Settings, kc *rdk.Consumer, now time.Time) (*core.Manager,
 		all[i] = int32(i)
 		endQ[i] = rdk.OffsetEnd
 	}
-	ends, err := offsetsForTimes(kc, all, endQ, deadline)
+	ends, err := offsetsForTimes(kc, all, endQ, deadline, remaining)
 	if err != nil {
 		return nil, kafkaErr("looking up end offsets", err)
 	}
@@ -161,7 +168,7 @@ func openWith(r *core.Settings, kc *rdk.Consumer, now time.Time) (*core.Manager,
 		}
 	}
 	if len(sq) > 0 {
-		starts, err := offsetsForTimes(kc, sq, sts, deadline)
+		starts, err := offsetsForTimes(kc, sq, sts, deadline, remaining)
 		if err != nil {
 			return nil, kafkaErr("looking up start offsets", err)
 		}
@@ -185,20 +192,20 @@ func openWith(r *core.Settings, kc *rdk.Consumer, now time.Time) (*core.Manager,
 	return core.NewManager(r, parts, kc, cmem.Default, typed), nil
 }
 
-// offsetsForTimes is kc.OffsetsForTimes, asked again while partition
-// leadership settles (a topic created a moment ago answers "not leader"),
-// until deadline.
-func offsetsForTimes(kc *rdk.Consumer, parts []int32, ts []int64, deadline time.Time) ([]int64, error) {
+// retryPause spaces the offset lookups offsetsForTimes repeats.
+const retryPause = 100 * time.Millisecond
+
+// offsetsForTimes is kc.OffsetsForTimes, asked again while a partition's
+// leadership is in transition (a broker that has just restarted answers
+// UNKNOWN_LEADER_EPOCH for a moment), until the startup deadline.
+func offsetsForTimes(kc *rdk.Consumer, parts []int32, ts []int64, deadline time.Time, remaining func() time.Duration) ([]int64, error) {
 	for {
-		d := time.Until(deadline)
-		if d < 100*time.Millisecond {
-			d = 100 * time.Millisecond
-		}
-		out, err := kc.OffsetsForTimes(parts, ts, d)
-		if err == nil || !rdk.Transient(err) || time.Until(deadline) < 200*time.Millisecond {
+		out, err := kc.OffsetsForTimes(parts, ts, remaining())
+		var ke *rdk.KafkaError
+		if err == nil || !errors.As(err, &ke) || !rdk.LeaderInTransition(ke.Code) || time.Until(deadline) < 2*retryPause {
 			return out, err
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(retryPause)
 	}
 }
 

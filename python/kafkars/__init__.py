@@ -7,9 +7,17 @@
     ...         batch = m.poll(timeout_ms=1000)   # pyarrow.RecordBatch, time-ordered
 
 See https://github.com/kafkars/kafkars/tree/main/docs for the guides.
+
+The native library (a Go runtime and librdkafka) and pyarrow are loaded on
+first use of a name that needs them, not by ``import kafkars``: so
+``kafkars.testing`` and its pytest plugin cost nothing in a process that
+never reads Kafka.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from kafkars._errors import (
     BrokerUnavailableError,
@@ -21,26 +29,64 @@ from kafkars._errors import (
     KafkarsError,
     TopicNotFoundError,
 )
-from kafkars import _lib
-from kafkars._lib import librdkafka_version, version as _version
-from kafkars._manager import ConsumerManager, read_topics, validate_source_topic
 from kafkars._topics import SourceTopic
 from kafkars.formats import Avro, Json, Protobuf, SchemaRegistry
-from kafkars.schema import (
-    MESSAGE_SCHEMA,
-    MESSAGE_SCHEMA_WITH_HEADERS,
-    PARTITION_STATE_SCHEMA,
-    get_message_schema,
-    get_partition_state_schema,
-)
 
-__version__: str = _version()
+if TYPE_CHECKING:
+    from kafkars import _lib
+    from kafkars._lib import librdkafka_version
+    from kafkars._manager import ConsumerManager, read_topics, validate_source_topic
+    from kafkars._scan import Scan, scan
+    from kafkars.schema import (
+        MESSAGE_SCHEMA,
+        MESSAGE_SCHEMA_WITH_HEADERS,
+        PARTITION_STATE_SCHEMA,
+        get_message_schema,
+        get_partition_state_schema,
+    )
+
+    __version__: str
+
+#: Names loaded on first use: name -> (module, attribute; None for the module itself).
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "_lib": ("kafkars._lib", None),
+    "librdkafka_version": ("kafkars._lib", "librdkafka_version"),
+    "ConsumerManager": ("kafkars._manager", "ConsumerManager"),
+    "read_topics": ("kafkars._manager", "read_topics"),
+    "validate_source_topic": ("kafkars._manager", "validate_source_topic"),
+    "Scan": ("kafkars._scan", "Scan"),
+    "scan": ("kafkars._scan", "scan"),
+    "MESSAGE_SCHEMA": ("kafkars.schema", "MESSAGE_SCHEMA"),
+    "MESSAGE_SCHEMA_WITH_HEADERS": ("kafkars.schema", "MESSAGE_SCHEMA_WITH_HEADERS"),
+    "PARTITION_STATE_SCHEMA": ("kafkars.schema", "PARTITION_STATE_SCHEMA"),
+    "get_message_schema": ("kafkars.schema", "get_message_schema"),
+    "get_partition_state_schema": ("kafkars.schema", "get_partition_state_schema"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value: Any = importlib.import_module("kafkars._lib").version()
+    elif name in _LAZY:
+        module, attr = _LAZY[name]
+        mod = importlib.import_module(module)
+        value = mod if attr is None else getattr(mod, attr)
+    else:
+        raise AttributeError(f"module 'kafkars' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | {"__version__"})
 
 
 def _debug_counters() -> dict[str, int]:
     """Debug counters of the native library (tests, leak hunting): live
     handles and managers, goroutines, and Arrow bytes and allocations held
     by batches not yet released."""
+    from kafkars import _lib
+
     return _lib.debug_counters()
 
 
@@ -60,6 +106,7 @@ __all__ = [
     "MESSAGE_SCHEMA",
     "MESSAGE_SCHEMA_WITH_HEADERS",
     "PARTITION_STATE_SCHEMA",
+    "Scan",
     "SourceTopic",
     "TopicNotFoundError",
     "__version__",
@@ -67,5 +114,6 @@ __all__ = [
     "get_partition_state_schema",
     "librdkafka_version",
     "read_topics",
+    "scan",
     "validate_source_topic",
 ]

@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from kafkars import _lib
 from kafkars._errors import ClosedError, ConfigError
+from kafkars._frames import import_pandas, import_polars
 from kafkars._progress import Progress
 from kafkars._time import TimeLike, to_epoch_ms
 from kafkars._topics import SourceTopic, as_source_topic, check_topic_types
@@ -377,6 +378,18 @@ class ConsumerManager:
         if code == _lib.UNTIL_NONE:
             raise ConfigError("to_reader needs a bound: until='live' or a time")
         return self._handle().stream(code, _lib.MODE_FOLLOW if follow else 0, idle_timeout_ms)
+
+    def to_pandas(self, until: Until = "live", *, progress: bool = False, **to_pandas_kwargs: Any) -> Any:
+        """``read_all(until).to_pandas(**to_pandas_kwargs)``: the replay as a
+        pandas DataFrame (needs pandas)."""
+        import_pandas("ConsumerManager.to_pandas()")
+        return self.read_all(until, progress=progress).to_pandas(**to_pandas_kwargs)
+
+    def to_polars(self, until: Until = "live", *, progress: bool = False) -> Any:
+        """``polars.from_arrow(read_all(until))``: the replay as a polars
+        DataFrame (needs polars)."""
+        pl = import_polars("ConsumerManager.to_polars()")
+        return pl.from_arrow(self.read_all(until, progress=progress))
 
     # -- state -----------------------------------------------------------
 

@@ -4,13 +4,16 @@ their partition state.
     kafkars replay -b localhost:9092 -t trades -t quotes:relative_time:1h -o day.parquet
     kafkars replay -b localhost:9092 -t trades --until 2026-11-23T12:00:00Z -o - | duckdb ...
     kafkars state  -b localhost:9092 -t trades
+    kafkars broker --data-dir kafka-data --port 9092     # a local Kafka broker for notebooks and tests
 
 Topics are NAME[:POLICY[:ARG]] with POLICY earliest (the default), latest,
 relative_time (ARG: a duration such as 90s, 15m, 1h, 2d, or milliseconds)
 or absolute_time (ARG: ISO 8601 such as 2026-11-23T08:00:00Z, or epoch ms).
 
 Exit codes: 0 success, 1 a kafkars error (one line on stderr), 2 bad
-arguments, 130 interrupted.
+arguments (a bad topic spec, time, duration, -X property, output file,
+or a value the library rejects as a ConfigError; one line on stderr),
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
+import signal
 import sys
 import time
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 import pyarrow as pa
 
@@ -42,6 +46,8 @@ def parse_topic(spec: str) -> SourceTopic:
     arg = parts[2] if len(parts) > 2 else None
     aliases = {"relative": "relative_time", "absolute": "absolute_time"}
     policy = aliases.get(policy, policy)
+    if policy not in ("earliest", "latest", "relative_time", "absolute_time"):
+        raise ConfigError(f"bad topic {spec!r}: unknown policy {policy!r} (earliest, latest, relative_time, absolute_time)")
     if policy in ("earliest", "latest"):
         if arg is not None:
             raise ConfigError(f"bad topic {spec!r}: policy {policy} takes no argument")
@@ -49,10 +55,8 @@ def parse_topic(spec: str) -> SourceTopic:
     if arg is None:
         raise ConfigError(f"bad topic {spec!r}: policy {policy} needs an argument, e.g. {name}:{policy}:1h")
     if policy == "relative_time":
-        return SourceTopic.from_relative_time(name, parse_duration_ms(arg))
-    if policy == "absolute_time":
-        return SourceTopic.from_absolute_time(name, parse_time_ms(arg))
-    raise ConfigError(f"bad topic {spec!r}: unknown policy {policy!r} (earliest, latest, relative_time, absolute_time)")
+        return SourceTopic.from_relative_time(name, parse_duration_ms(arg, f"bad topic {spec!r}"))
+    return SourceTopic.from_absolute_time(name, parse_time_ms(arg, f"bad topic {spec!r}"))
 
 
 def parse_props(items: Sequence[str]) -> dict[str, str]:
@@ -144,7 +148,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     check_output(args.output)  # before connecting: fail fast
     key_format, value_format = _format(args, "key"), _format(args, "value")
     topics = [dataclasses.replace(parse_topic(t), key=key_format, value=value_format) for t in args.topic]
-    until: Any = "live" if args.until == "live" else parse_time_ms(args.until)
+    until: Any = "live" if args.until == "live" else parse_time_ms(args.until, "--until")
     progress = sys.stderr.isatty() and not args.no_progress and not args.quiet
     t0 = time.monotonic()
     rows = 0
@@ -203,8 +207,81 @@ def cmd_state(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Exit status of a bad command line (argparse's own, and every ConfigError).
+EXIT_USAGE = 2
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``PROG: error: MESSAGE (see PROG --help)``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {_one_line(message)} (see '{self.prog} --help')\n")
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"bad port {text!r}: use a number from 1 to 65535")
+    return int(text)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    """A local Kafka broker in the foreground until Ctrl-C (or SIGTERM)."""
+    from kafkars.testing import KAFKA_VERSION, LocalKafka, MissingToolError
+
+    props = parse_props(args.property or [])
+    # SIGTERM stops the broker like Ctrl-C, from the start: killed by the
+    # default action, this process could not remove a temporary data dir.
+    previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous_int = signal.getsignal(signal.SIGINT)
+    kafka = LocalKafka(args.data_dir, args.port, heap=args.heap, extra_props=props)
+    try:
+        try:
+            kafka.start(timeout=args.start_timeout)
+        except MissingToolError as exc:
+            print(f"kafkars: error: {_one_line(str(exc))}", file=sys.stderr)
+            return 1
+        except RuntimeError as exc:  # the broker did not come up; the message quotes its log
+            print(f"kafkars: error: {exc}", file=sys.stderr)
+            return 1
+        print(kafka.bootstrap, flush=True)
+        kept = "temporary, removed on exit" if kafka.temporary else "kept"
+        print(
+            f"kafkars: Kafka {KAFKA_VERSION} broker ready at {kafka.bootstrap} in {kafka.start_seconds:.1f}s "
+            f"(data dir {kafka.data_dir}, {kept}; log {kafka.log_path}); Ctrl-C to stop",
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            while kafka.running:
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            print("kafkars: stopping the broker...", file=sys.stderr, flush=True)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            kafka.close()
+            print("kafkars: broker stopped", file=sys.stderr)
+            return 0
+        print(f"kafkars: error: the Kafka broker exited by itself; last lines of {kafka.log_path}:\n{kafka.log_tail(20)}",
+              file=sys.stderr)
+        return 1
+    finally:
+        try:
+            kafka.close()
+        finally:
+            signal.signal(signal.SIGTERM, previous_term)
+            signal.signal(signal.SIGINT, previous_int)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="kafkars", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = _Parser(prog="kafkars", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--version", action="version", version=f"kafkars {version()} (librdkafka {librdkafka_version()})")
     sub = ap.add_subparsers(dest="command", required=True)
 
@@ -248,6 +325,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--wait-ms", type=int, default=0, help="consume for up to this long (or until live) first")
     s.add_argument("--json", action="store_true", help="JSON instead of a table")
     s.set_defaults(func=cmd_state)
+
+    k = sub.add_parser(
+        "broker",
+        help="run a local Kafka broker (for notebooks and tests) until Ctrl-C",
+        description="Run a single-node Kafka broker on 127.0.0.1 in the foreground (needs java 17+, and mvn "
+        "the first time to download the Kafka jars). Prints the bootstrap address on stdout; Ctrl-C stops it.",
+    )
+    k.add_argument("--data-dir", metavar="DIR",
+                   help="keep the broker's data here and reuse it next time (default: a temporary directory, removed on exit)")
+    k.add_argument("--port", type=_port, metavar="PORT", help="port on 127.0.0.1 (default: the data dir's previous port if free, else a free one)")
+    k.add_argument("--heap", default="1g", help="JVM maximum heap (default 1g)")
+    k.add_argument("-X", "--property", action="append", metavar="KEY=VALUE",
+                   help="a broker property, e.g. auto.create.topics.enable=true (repeatable)")
+    k.add_argument("--start-timeout", type=float, default=120.0, metavar="SECONDS", help="give up if not ready within this (default 120)")
+    k.set_defaults(func=cmd_broker)
     return ap
 
 
@@ -259,13 +351,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kafkars: interrupted", file=sys.stderr)
         return 130
+    except ConfigError as exc:  # a bad argument, whoever noticed it
+        print(f"kafkars: error: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
     except KafkarsError as exc:
-        print(f"kafkars: error: {exc}", file=sys.stderr)
+        print(f"kafkars: error: {_one_line(str(exc))}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0
     except OSError as exc:
-        print(f"kafkars: error: {exc}", file=sys.stderr)
+        print(f"kafkars: error: {_one_line(str(exc))}", file=sys.stderr)
         return 1
 
 

@@ -30,11 +30,12 @@ import base64
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Union
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, Mapping, Union
 
 from kafkars._errors import ConfigError
+
+if TYPE_CHECKING:  # pyarrow is imported when a spec is built, not with kafkars
+    import pyarrow as pa
 
 ON_ERROR = ("raise", "null", "skip")
 FRAMINGS = ("raw", "confluent")
@@ -129,7 +130,7 @@ class Json(_Format):
         sample: records read to infer a schema (default 1000).
     """
 
-    schema: pa.Schema | pa.StructType | None = None
+    schema: "pa.Schema | pa.StructType | None" = None
     sample: int = DEFAULT_SAMPLE
     format_name = "json"
 
@@ -141,7 +142,9 @@ class Json(_Format):
         return out
 
 
-def _as_schema(s: Any) -> pa.Schema:
+def _as_schema(s: Any) -> "pa.Schema":
+    import pyarrow as pa
+
     if isinstance(s, pa.Schema):
         return s
     if isinstance(s, pa.StructType):

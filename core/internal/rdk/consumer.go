@@ -23,7 +23,6 @@ package rdk
 import "C"
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -71,21 +70,22 @@ const (
 	ErrAuthentication  int32 = C.RD_KAFKA_RESP_ERR__AUTHENTICATION
 	ErrOffsetOutOfRng  int32 = C.RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE
 	ErrTopicAuthFailed int32 = C.RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED
+
+	errLeaderNotAvailable  int32 = C.RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE
+	errNotLeader           int32 = C.RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION
+	errReplicaNotAvailable int32 = C.RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE
+	errFencedLeaderEpoch   int32 = C.RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH
+	errUnknownLeaderEpoch  int32 = C.RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH
+	errOffsetNotAvailable  int32 = C.RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE
 )
 
-// Transient reports codes a request may get while a partition's leadership
-// settles (right after a topic is created, during a leader change): asking
-// again shortly succeeds.
-func Transient(err error) bool {
-	var ke *KafkaError
-	if !errors.As(err, &ke) {
-		return false
-	}
-	switch ke.Code {
-	case C.RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, C.RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
-		C.RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE, C.RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH,
-		C.RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH, C.RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-		C.RD_KAFKA_RESP_ERR_NOT_COORDINATOR, C.RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+// LeaderInTransition reports the partition errors a broker answers while
+// a partition's leadership is moving or still loading (for a moment after
+// a broker restart, during a leader election): asking again shortly works.
+func LeaderInTransition(code int32) bool {
+	switch code {
+	case errLeaderNotAvailable, errNotLeader, errReplicaNotAvailable,
+		errFencedLeaderEpoch, errUnknownLeaderEpoch, errOffsetNotAvailable:
 		return true
 	}
 	return false

@@ -50,3 +50,14 @@ func FuzzConfigProps(f *testing.F) {
 		_ = CheckProps([]Prop{{Key: k, Value: v, User: true}})
 	})
 }
+
+func TestLeaderInTransition(t *testing.T) {
+	for code, want := range map[int32]bool{
+		5: true, 6: true, 9: true, 74: true, 75: true, 78: true, // Kafka's codes for a moving leadership
+		1: false, ErrTransport: false, ErrTimedOut: false, ErrUnknownTopicOrP: false, ErrTopicAuthFailed: false,
+	} {
+		if got := LeaderInTransition(code); got != want {
+			t.Errorf("LeaderInTransition(%d %s) = %v, want %v", code, ErrName(code), got, want)
+		}
+	}
+}
