@@ -49,7 +49,7 @@ func (p *poolAllocator) Free(b []byte) {
 // with interleaved timestamps (a merge, not a concatenation).
 func BenchmarkIngestReleaseBuild(b *testing.B) {
 	for _, vs := range []int{100, 1024} {
-		for _, parts := range []int{1, 8, 64} {
+		for _, parts := range []int{1, 8, 64, 1000} {
 			b.Run(fmt.Sprintf("value=%dB/partitions=%d", vs, parts), func(b *testing.B) {
 				benchPipeline(b, parts, vs, 10_000)
 			})

@@ -142,6 +142,7 @@ func NewManager(s *Settings, parts []PartitionInfo, src source.Source, mem memor
 		e.probe = p
 	}
 	e.m.SetLate(s.Late)
+	e.m.SetBudget(s.MaxBufferedBytes)
 	e.m.SetNow(e.createdAt)
 	if s.OrderedLive {
 		e.m.SetOrderedLive(s.MaxIdle)

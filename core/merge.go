@@ -177,6 +177,7 @@ func NewMerger(parts []PartitionInfo, cutoff int64, headers bool) *Merger {
 			p.replayEnd = info.Start
 		}
 	}
+	m.pool.sizeChunks(len(parts), DefaultMaxBufferedBytes)
 	m.take = make([]int, len(parts))
 	m.curs = make([]cursor, len(parts))
 	m.lastKey = make([]frontier, len(parts))
@@ -184,6 +185,10 @@ func NewMerger(parts []PartitionInfo, cutoff int64, headers bool) *Merger {
 	m.recompute()
 	return m
 }
+
+// SetBudget sizes the record chunks for a byte budget (by default
+// DefaultMaxBufferedBytes): see queue.go.
+func (m *Merger) SetBudget(bytes int64) { m.pool.sizeChunks(len(m.parts), bytes) }
 
 // SetOrderedLive turns ordered live mode on: live rows are released in
 // order-key order across partitions, each waiting at most until every
