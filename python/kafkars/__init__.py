@@ -24,12 +24,13 @@ from kafkars._errors import (
 from kafkars import _lib
 from kafkars._lib import librdkafka_version, version as _version
 from kafkars._manager import ConsumerManager, read_topics, validate_source_topic
-from kafkars._topics import SourceTopic
+from kafkars.source_topic import SourceTopic
 from kafkars.formats import Avro, Json, Protobuf, SchemaRegistry
 from kafkars.schema import (
     MESSAGE_SCHEMA,
     MESSAGE_SCHEMA_WITH_HEADERS,
     PARTITION_STATE_SCHEMA,
+    PARTITION_STATS_SCHEMA,
     get_message_schema,
     get_partition_state_schema,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "MESSAGE_SCHEMA",
     "MESSAGE_SCHEMA_WITH_HEADERS",
     "PARTITION_STATE_SCHEMA",
+    "PARTITION_STATS_SCHEMA",
     "SourceTopic",
     "TopicNotFoundError",
     "__version__",
