@@ -108,13 +108,14 @@ func (e *Manager) sortedRows() ([]PartitionState, error) {
 	return rows, nil
 }
 
-// lastBefore is the consumed_offset or released_offset column's value: the
-// offset of the last record consumed (released), or replay_start_offset-1
-// before the first one, so that "every offset up to this one is done" holds
-// from the start (a partition with nothing to replay shows end-1).
-func lastBefore(off, start int64) int64 {
+// offsetOrStart is the consumed_offset or released_offset column's value:
+// the offset of the last record consumed (released), or replay_start_offset
+// before the first one, as in the Rust kafkars 0.0.8 (code written for it
+// computes progress from these values); last_consumed_timestamp is null
+// until a record is consumed.
+func offsetOrStart(off, start int64) int64 {
 	if off < 0 {
-		return start - 1
+		return start
 	}
 	return off
 }
@@ -134,8 +135,8 @@ func (e *Manager) State() (arrow.RecordBatch, error) {
 		b.Field(1).(*array.Int32Builder).Append(r.Partition)
 		b.Field(2).(*array.Int64Builder).Append(r.Start)
 		b.Field(3).(*array.Int64Builder).Append(r.End)
-		b.Field(4).(*array.Int64Builder).Append(lastBefore(r.Consumed, r.Start))
-		b.Field(5).(*array.Int64Builder).Append(lastBefore(r.Released, r.Start))
+		b.Field(4).(*array.Int64Builder).Append(offsetOrStart(r.Consumed, r.Start))
+		b.Field(5).(*array.Int64Builder).Append(offsetOrStart(r.Released, r.Start))
 		if r.Consumed >= 0 {
 			b.Field(6).(*array.TimestampBuilder).Append(arrow.Timestamp(r.LastTimestamp))
 		} else {

@@ -9,25 +9,25 @@ import (
 	"github.com/kafkars/kafkars/core/source"
 )
 
-func TestLastBefore(t *testing.T) {
+func TestOffsetOrStart(t *testing.T) {
 	for _, c := range []struct {
 		off, start, want int64
 	}{
-		{off: -1, start: 0, want: -1},   // nothing consumed from the log's start
-		{off: -1, start: 10, want: 9},   // nothing consumed: everything before the start is done
-		{off: 10, start: 10, want: 10},  // the first record consumed
-		{off: 42, start: 10, want: 42},  // later records
-		{off: -1, start: 100, want: 99}, // nothing to replay (start == end == 100)
+		{off: -1, start: 0, want: 0},     // nothing consumed yet: the start, as the Rust kafkars
+		{off: -1, start: 10, want: 10},   // likewise from a later start
+		{off: 10, start: 10, want: 10},   // the first record consumed
+		{off: 42, start: 10, want: 42},   // later records
+		{off: -1, start: 100, want: 100}, // nothing to replay (start == end == 100)
 	} {
-		if got := lastBefore(c.off, c.start); got != c.want {
-			t.Errorf("lastBefore(%d, %d) = %d, want %d", c.off, c.start, got, c.want)
+		if got := offsetOrStart(c.off, c.start); got != c.want {
+			t.Errorf("offsetOrStart(%d, %d) = %d, want %d", c.off, c.start, got, c.want)
 		}
 	}
 }
 
 // TestStateAndStatsBatches replays two topics listed in reverse name order
 // and checks both batches: their schemas, rows sorted by topic name then
-// partition (not by rank), offsets before and after consumption, and the
+// partition (not by rank), offsets with and without consumption, and the
 // statistics (held, late, caught up, rank).
 func TestStateAndStatsBatches(t *testing.T) {
 	rec := func(p int32, off, ts int64) source.Msg {
@@ -83,7 +83,7 @@ func TestStateAndStatsBatches(t *testing.T) {
 	wantState := []stateRow{
 		{"alpha", 0, 0, 2, 1, 1, 2, true, false},
 		{"zeta", 0, 10, 13, 12, 12, 7, true, false},
-		{"zeta", 1, 100, 100, 99, 99, -1, true, false},
+		{"zeta", 1, 100, 100, 100, 100, -1, true, false}, // nothing consumed: the start
 	}
 	if int(st.NumRows()) != len(wantState) {
 		t.Fatalf("%d state rows, want %d", st.NumRows(), len(wantState))

@@ -400,9 +400,10 @@ class ConsumerManager:
     def partition_state(self) -> pa.RecordBatch:
         """One row per partition, sorted by topic name then partition, with
         :data:`PARTITION_STATE_SCHEMA`: exactly the Rust kafkars 0.0.8
-        columns. ``consumed_offset`` and ``released_offset`` are the offsets
-        of the last record consumed and released, ``replay_start_offset - 1``
-        before the first."""
+        columns and values. ``consumed_offset`` and ``released_offset`` are
+        the offsets of the last record consumed and released, and
+        ``replay_start_offset`` before the first (``last_consumed_timestamp``
+        is null until a record is consumed)."""
         return self._handle().state()
 
     def partition_stats(self) -> pa.RecordBatch:

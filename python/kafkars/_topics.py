@@ -50,6 +50,9 @@ def as_source_topic(obj: Any, index: int) -> SourceTopic:
                     f"formats go under 'key' or 'value' (other unknown keys are ignored, but a format "
                     f"there would leave the column undecoded without a word)"
                 )
+        if "time_ms" in obj and obj["time_ms"] is None and obj["policy"] in ("relative_time", "absolute_time"):
+            # also a TypeError: the Rust kafkars could not read None as a time
+            raise ConfigTypeError(f"{_where(index, obj['name'])}: policy {obj['policy']} requires 'time_ms', got None")
         return SourceTopic(obj["name"], obj["policy"], obj.get("time_ms"), key=obj.get("key"), value=obj.get("value"))
     if isinstance(obj, (str, bytes)):
         name = obj.decode("utf-8", "replace") if isinstance(obj, bytes) else obj
