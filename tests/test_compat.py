@@ -300,7 +300,7 @@ ERROR_CASES: dict[str, ErrorCase] = {
                                             ConsumerConfigError, ["yesterday"]),
     # found while creating the consumer (RuntimeError)
     "topic listed twice": ErrorCase(_cm(NOWHERE, [E("t"), SourceTopic.from_latest("t")]), RuntimeError,
-                                    ConsumerConfigError, ['"t"', "twice"]),
+                                    ConsumerConfigError, ['duplicate topic "t"', "twice"]),
     "unknown librdkafka property": ErrorCase(_cm({**NOWHERE, "no.such.property": "1"}, [E("t")]), RuntimeError,
                                              ConsumerConfigError, ["no.such.property"]),
     "bad librdkafka value": ErrorCase(_cm({**NOWHERE, "fetch.max.bytes": "abc"}, [E("t")]), RuntimeError,
