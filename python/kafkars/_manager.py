@@ -17,6 +17,7 @@ stream to DuckDB/polars).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import html
 import json
@@ -166,7 +167,6 @@ def infer_json_schemas(cfg: dict[str, str], topics: list[SourceTopic], startup_t
     """Topics whose Json format has no schema get one inferred by pyarrow
     from the first ``sample`` records the topic would replay (read by a
     short-lived manager), then fixed for the life of the manager."""
-    import dataclasses
     import io
 
     import pyarrow.json as pj
@@ -188,7 +188,7 @@ def infer_json_schemas(cfg: dict[str, str], topics: list[SourceTopic], startup_t
                 if got >= n:
                     break
         sample = pa.Table.from_batches(rows, schema=m.schema) if rows else None
-        changes = {}
+        changes: dict[str, Any] = {}
         for which, f in todo:
             vals = [] if sample is None else [v for v in sample.column(which).to_pylist()[: f.sample] if v]
             if not vals:
@@ -422,7 +422,9 @@ class ConsumerManager:
 
     @property
     def topics(self) -> list[SourceTopic]:
-        return list(self._topics)
+        """Copies of the manager's topics (a SourceTopic can be changed; the
+        manager's cannot)."""
+        return [dataclasses.replace(t) for t in self._topics]
 
     @property
     def closed(self) -> bool:
