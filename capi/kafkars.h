@@ -75,7 +75,8 @@
 /* Schemas for kafkars_schema(). */
 #define KAFKARS_SCHEMA_MESSAGE 0              /* key, value, topic, partition, offset, timestamp */
 #define KAFKARS_SCHEMA_MESSAGE_WITH_HEADERS 1 /* the same plus headers */
-#define KAFKARS_SCHEMA_PARTITION_STATE 2
+#define KAFKARS_SCHEMA_PARTITION_STATE 2 /* the nine columns of the Rust kafkars 0.0.8 */
+#define KAFKARS_SCHEMA_PARTITION_STATS 3 /* topic, partition, held, late and malformed counts, ... */
 
 /* until_ms values for kafkars_manager_poll() and kafkars_manager_stream();
  * any value >= 0 is an epoch-millisecond timestamp. */
@@ -255,12 +256,18 @@ int32_t kafkars_manager_stream(kafkars_handle h, int64_t until_ms,
 int32_t kafkars_manager_schema(kafkars_handle h, struct ArrowSchema *out,
                                char **err);
 
-/* Partition state: one row per partition, schema
- * KAFKARS_SCHEMA_PARTITION_STATE.
+/* Partition state: one row per partition, sorted by topic name then
+ * partition, schema KAFKARS_SCHEMA_PARTITION_STATE (docs/design.md, "State").
  *   h          [in]   a manager handle.
  *   out_array  [out]  zero-initialised; owned by the caller.
  *   out_schema [out]  zero-initialised; owned by the caller. */
 int32_t kafkars_manager_state(kafkars_handle h, struct ArrowArray *out_array,
+                              struct ArrowSchema *out_schema, char **err);
+
+/* Partition statistics: one row per partition, in the row order of
+ * kafkars_manager_state(), schema KAFKARS_SCHEMA_PARTITION_STATS.
+ * Parameters as kafkars_manager_state(). */
+int32_t kafkars_manager_stats(kafkars_handle h, struct ArrowArray *out_array,
                               struct ArrowSchema *out_schema, char **err);
 
 /* Metrics as a JSON object (members documented in docs/reference/c-api.md;

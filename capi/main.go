@@ -28,6 +28,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/cdata"
 	"github.com/kafkars/kafkars/core"
 	"github.com/kafkars/kafkars/core/kafka"
@@ -234,6 +235,18 @@ func kafkars_manager_schema(h C.kafkars_handle, out *C.struct_ArrowSchema, errOu
 //export kafkars_manager_state
 func kafkars_manager_state(h C.kafkars_handle, outArray *C.struct_ArrowArray, outSchema *C.struct_ArrowSchema, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
+	return exportBatch(h, (*core.Manager).State, outArray, outSchema, errOut)
+}
+
+//export kafkars_manager_stats
+func kafkars_manager_stats(h C.kafkars_handle, outArray *C.struct_ArrowArray, outSchema *C.struct_ArrowSchema, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	return exportBatch(h, (*core.Manager).Stats, outArray, outSchema, errOut)
+}
+
+// exportBatch exports the batch get returns for the manager h, with its schema.
+func exportBatch(h C.kafkars_handle, get func(*core.Manager) (arrow.RecordBatch, error),
+	outArray *C.struct_ArrowArray, outSchema *C.struct_ArrowSchema, errOut **C.char) C.int32_t {
 	if outArray == nil || outSchema == nil {
 		return nullArg("out_array and out_schema", errOut)
 	}
@@ -241,7 +254,7 @@ func kafkars_manager_state(h C.kafkars_handle, outArray *C.struct_ArrowArray, ou
 	if err != nil {
 		return status(err, errOut)
 	}
-	rec, err := m.State()
+	rec, err := get(m)
 	if err != nil {
 		return status(err, errOut)
 	}
@@ -301,6 +314,8 @@ func kafkars_schema(which C.int32_t, out *C.struct_ArrowSchema, errOut **C.char)
 		cdata.ExportArrowSchema(core.MessageSchema(true), (*cdata.CArrowSchema)(unsafe.Pointer(out)))
 	case C.KAFKARS_SCHEMA_PARTITION_STATE:
 		cdata.ExportArrowSchema(core.PartitionStateSchema, (*cdata.CArrowSchema)(unsafe.Pointer(out)))
+	case C.KAFKARS_SCHEMA_PARTITION_STATS:
+		cdata.ExportArrowSchema(core.PartitionStatsSchema, (*cdata.CArrowSchema)(unsafe.Pointer(out)))
 	default:
 		return status(&core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("unknown schema %d", int32(which))}, errOut)
 	}

@@ -190,7 +190,7 @@ func (o Options) Resolve(now time.Time) (*Settings, error) {
 			return nil, err
 		}
 		if j, dup := seen[t.Name]; dup {
-			return nil, errInvalid("topic %q is listed twice (positions %d and %d): each topic may appear once", t.Name, j, i)
+			return nil, errInvalid("duplicate topic %q: listed twice (positions %d and %d); each topic may appear once", t.Name, j, i)
 		}
 		seen[t.Name] = i
 	}

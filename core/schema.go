@@ -30,9 +30,11 @@ func MessageSchema(headers bool) *arrow.Schema {
 	return arrow.NewSchema(fs, nil)
 }
 
-// PartitionStateSchema is the "State" section's partition state: the nine columns of
-// the Rust kafkars in the same order, then kafkars' own. Offsets that do
-// not exist yet (nothing consumed or released) are -1.
+// PartitionStateSchema is the "State" section's partition state: exactly
+// the nine columns of the Rust kafkars 0.0.8 PARTITION_STATE_SCHEMA, with
+// its names, types, nullability and order, so that code written for it
+// (and its schema equality checks) runs unchanged. kafkars' own figures are
+// in PartitionStatsSchema.
 var PartitionStateSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "topic", Type: arrow.BinaryTypes.String},
 	{Name: "partition", Type: arrow.PrimitiveTypes.Int32},
@@ -43,8 +45,17 @@ var PartitionStateSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "last_consumed_timestamp", Type: TimestampType, Nullable: true},
 	{Name: "is_live", Type: arrow.FixedWidthTypes.Boolean},
 	{Name: "is_paused", Type: arrow.FixedWidthTypes.Boolean},
+}, nil)
+
+// PartitionStatsSchema is the "State" section's partition statistics:
+// kafkars' per-partition figures that the Rust kafkars did not have, one
+// row per partition in the same order as PartitionStateSchema's rows.
+var PartitionStatsSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "topic", Type: arrow.BinaryTypes.String},
+	{Name: "partition", Type: arrow.PrimitiveTypes.Int32},
 	{Name: "held_messages", Type: arrow.PrimitiveTypes.Int64},
 	{Name: "late_messages", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "malformed_records", Type: arrow.PrimitiveTypes.Int64},
 	{Name: "is_caught_up", Type: arrow.FixedWidthTypes.Boolean},
 	{Name: "topic_rank", Type: arrow.PrimitiveTypes.Int32},
 }, nil)

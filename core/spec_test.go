@@ -53,7 +53,7 @@ func TestValidateOptions(t *testing.T) {
 		name, spec, wantErr string
 	}{
 		{"empty topics", `{"topics":[]}`, "topics is empty"},
-		{"duplicate", `{"topics":[{"name":"a","policy":"earliest"},{"name":"a","policy":"latest"}]}`, `topic "a" is listed twice`},
+		{"duplicate", `{"topics":[{"name":"a","policy":"earliest"},{"name":"a","policy":"latest"}]}`, `duplicate topic "a": listed twice`},
 		{"batch size zero", `{"topics":[{"name":"a","policy":"earliest"}],"batch_size":0}`, "batch_size must be >= 1, got 0"},
 		{"negative linger", `{"topics":[{"name":"a","policy":"earliest"}],"linger_ms":-1}`, "linger_ms must be >= 0"},
 		{"negative cutoff", `{"topics":[{"name":"a","policy":"earliest"}],"cutoff_ms":-1}`, "cutoff_ms must be >= 0"},

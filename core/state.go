@@ -1,8 +1,11 @@
 package core
 
-// state.go: "State" partition state as an Arrow batch.
+// state.go: "State" partition state and partition statistics as Arrow
+// batches.
 
 import (
+	"sort"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
@@ -18,6 +21,7 @@ type PartitionState struct {
 	Live, Paused  bool
 	CaughtUp      bool
 	Held, Late    int64
+	Malformed     int64 // keys or values that did not decode (nulled or skipped)
 	Rank          int32
 	Duplicates    int64
 }
@@ -81,15 +85,45 @@ func (m *Merger) stateRows() []PartitionState {
 			Start: p.info.Start, End: p.info.End,
 			Consumed: p.lastOff, Released: p.released, LastTimestamp: p.lastTs,
 			Live: p.live(), Paused: p.paused, CaughtUp: p.caughtUp,
-			Held: int64(p.q.n), Late: p.late, Duplicates: p.dups,
+			Held: int64(p.q.n), Late: p.late, Malformed: p.malformed, Duplicates: p.dups,
 		}
 	}
 	return out
 }
 
-// State returns the partition state as a batch with PartitionStateSchema.
-func (e *Manager) State() (arrow.RecordBatch, error) {
+// sortedRows returns the partition state in the row order of the Arrow
+// batches: by topic name, then partition (the Rust kafkars' order), not by
+// topic rank.
+func (e *Manager) sortedRows() ([]PartitionState, error) {
 	rows, err := e.StateRows()
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].Topic != rows[j].Topic {
+			return rows[i].Topic < rows[j].Topic
+		}
+		return rows[i].Partition < rows[j].Partition
+	})
+	return rows, nil
+}
+
+// offsetOrStart is the consumed_offset or released_offset column's value:
+// the offset of the last record consumed (released), or replay_start_offset
+// before the first one, as in the Rust kafkars 0.0.8 (code written for it
+// computes progress from these values); last_consumed_timestamp is null
+// until a record is consumed.
+func offsetOrStart(off, start int64) int64 {
+	if off < 0 {
+		return start
+	}
+	return off
+}
+
+// State returns the partition state as a batch with PartitionStateSchema,
+// one row per partition, sorted by topic name then partition.
+func (e *Manager) State() (arrow.RecordBatch, error) {
+	rows, err := e.sortedRows()
 	if err != nil {
 		return nil, err
 	}
@@ -101,8 +135,8 @@ func (e *Manager) State() (arrow.RecordBatch, error) {
 		b.Field(1).(*array.Int32Builder).Append(r.Partition)
 		b.Field(2).(*array.Int64Builder).Append(r.Start)
 		b.Field(3).(*array.Int64Builder).Append(r.End)
-		b.Field(4).(*array.Int64Builder).Append(r.Consumed)
-		b.Field(5).(*array.Int64Builder).Append(r.Released)
+		b.Field(4).(*array.Int64Builder).Append(offsetOrStart(r.Consumed, r.Start))
+		b.Field(5).(*array.Int64Builder).Append(offsetOrStart(r.Released, r.Start))
 		if r.Consumed >= 0 {
 			b.Field(6).(*array.TimestampBuilder).Append(arrow.Timestamp(r.LastTimestamp))
 		} else {
@@ -110,10 +144,28 @@ func (e *Manager) State() (arrow.RecordBatch, error) {
 		}
 		b.Field(7).(*array.BooleanBuilder).Append(r.Live)
 		b.Field(8).(*array.BooleanBuilder).Append(r.Paused)
-		b.Field(9).(*array.Int64Builder).Append(r.Held)
-		b.Field(10).(*array.Int64Builder).Append(r.Late)
-		b.Field(11).(*array.BooleanBuilder).Append(r.CaughtUp)
-		b.Field(12).(*array.Int32Builder).Append(r.Rank)
+	}
+	return b.NewRecordBatch(), nil
+}
+
+// Stats returns the partition statistics as a batch with
+// PartitionStatsSchema, in the row order of State.
+func (e *Manager) Stats() (arrow.RecordBatch, error) {
+	rows, err := e.sortedRows()
+	if err != nil {
+		return nil, err
+	}
+	b := array.NewRecordBuilder(e.mem, PartitionStatsSchema)
+	defer b.Release()
+	b.Reserve(len(rows))
+	for _, r := range rows {
+		b.Field(0).(*array.StringBuilder).Append(r.Topic)
+		b.Field(1).(*array.Int32Builder).Append(r.Partition)
+		b.Field(2).(*array.Int64Builder).Append(r.Held)
+		b.Field(3).(*array.Int64Builder).Append(r.Late)
+		b.Field(4).(*array.Int64Builder).Append(r.Malformed)
+		b.Field(5).(*array.BooleanBuilder).Append(r.CaughtUp)
+		b.Field(6).(*array.Int32Builder).Append(r.Rank)
 	}
 	return b.NewRecordBatch(), nil
 }

@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             table = m.read_all(progress=True)
             el = time.monotonic() - t
             print(repr(m))
-            late = sum(m.partition_state().column("late_messages").to_pylist())
+            late = sum(m.partition_stats().column("late_messages").to_pylist())
 
     ts = table.column("timestamp").cast(pa.int64()).to_numpy()
     ordered = bool((ts[1:] >= ts[:-1]).all())

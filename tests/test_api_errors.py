@@ -25,8 +25,13 @@ from kafkars import (
     BrokerUnavailableError,
     ClosedError,
     ConfigError,
+    ConfigOverflowError,
+    ConfigTypeError,
+    ConsumerConfigError,
     ConsumerManager,
     KafkarsError,
+    MissingAttributeError,
+    MissingKeyError,
     SourceTopic,
     TopicNotFoundError,
 )
@@ -92,12 +97,12 @@ def _e(name: str) -> SourceTopic:
 
 CREATION_CASES: dict[str, Case] = {
     "unknown property": Case(
-        ConfigError,
+        ConsumerConfigError,
         lambda c, t: ConsumerManager({**c, "no.such.property": "1"}, [_e(t)]),
         lambda c, t: ["no.such.property"],
     ),
     "bad property value fetch.max.bytes='abc'": Case(
-        ConfigError,
+        ConsumerConfigError,
         lambda c, t: ConsumerManager({**c, "fetch.max.bytes": "abc"}, [_e(t)]),
         lambda c, t: ["fetch.max.bytes", "abc"],
     ),
@@ -107,12 +112,12 @@ CREATION_CASES: dict[str, Case] = {
         lambda c, t: ['No such configuration property: "fetch.max.wait.ms"'],
     ),
     "bad enum value auto.offset.reset='sideways'": Case(
-        ConfigError,
+        ConsumerConfigError,
         lambda c, t: ConsumerManager({**c, "auto.offset.reset": "sideways"}, [_e(t)]),
         lambda c, t: ["auto.offset.reset", "sideways"],
     ),
     "no bootstrap.servers": Case(
-        ConfigError,
+        ConsumerConfigError,
         lambda c, t: ConsumerManager({"client.id": "x"}, [_e(t)]),
         lambda c, t: ["bootstrap.servers"],
     ),
@@ -122,97 +127,97 @@ CREATION_CASES: dict[str, Case] = {
         lambda c, t: [f'"{t}-missing"', c["bootstrap.servers"]],
     ),
     "duplicate topics": Case(
-        ConfigError,
+        ConsumerConfigError,
         lambda c, t: ConsumerManager(c, [_e(t), SourceTopic.from_latest(t)]),
         lambda c, t: [f'"{t}"', "twice"],
     ),
     "empty topic list": Case(
-        ConfigError,
+        ConsumerConfigError,
         lambda c, t: ConsumerManager(c, []),
         lambda c, t: ["topics", "empty"],
     ),
     "negative relative time (reaches the core)": Case(
-        ConfigError,
+        ConsumerConfigError,
         lambda c, t: ConsumerManager(c, [{"name": t, "policy": "relative_time", "time_ms": -5}]),
         lambda c, t: [t, "relative_time", "-5"],
     ),
     "negative absolute time (reaches the core)": Case(
-        ConfigError,
+        ConsumerConfigError,
         lambda c, t: ConsumerManager(c, [SourceTopic(t, "absolute_time", -7)]),
         lambda c, t: [t, "absolute_time", "-7"],
     ),
     "relative time without time_ms": Case(
-        ConfigError,
+        ConsumerConfigError,
         lambda c, t: ConsumerManager(c, [{"name": t, "policy": "relative_time"}]),
         lambda c, t: [t, "time_ms"],
     ),
     "unknown policy": Case(
-        ConfigError,
+        ConsumerConfigError,
         lambda c, t: ConsumerManager(c, [{"name": t, "policy": "yesterday"}]),
         lambda c, t: [t, "yesterday"],
     ),
     "batch_size=0": Case(
-        ConfigError,
+        ConsumerConfigError,
         lambda c, t: ConsumerManager(c, [_e(t)], batch_size=0),
         lambda c, t: ["batch_size", "0"],
     ),
     "batch_size='100' (a string)": Case(
-        ConfigError,
+        ConfigTypeError,
         lambda c, t: ConsumerManager(c, [_e(t)], batch_size="100"),  # type: ignore[arg-type]
         lambda c, t: ["batch_size", "'100'"],
     ),
     "negative linger_ms": Case(
-        ConfigError,
+        ConsumerConfigError,
         lambda c, t: ConsumerManager(c, [_e(t)], linger_ms=-1),
         lambda c, t: ["linger_ms", "-1"],
     ),
     "startup_timeout_ms=0": Case(
-        ConfigError,
+        ConsumerConfigError,
         lambda c, t: ConsumerManager(c, [_e(t)], startup_timeout_ms=0),
         lambda c, t: ["startup_timeout_ms", "0"],
     ),
     "negative cutoff_ms": Case(
-        ConfigError,
+        ConsumerConfigError,
         lambda c, t: ConsumerManager(c, [_e(t)], cutoff_ms=-1),
         lambda c, t: ["cutoff_ms", "-1"],
     ),
     "config value of type list": Case(
-        ConfigError,
+        ConfigTypeError,
         lambda c, t: ConsumerManager({**c, "fetch.max.bytes": [1024]}, [_e(t)]),
         lambda c, t: ["fetch.max.bytes", "list"],
     ),
     "config value None": Case(
-        ConfigError,
+        ConfigTypeError,
         lambda c, t: ConsumerManager({**c, "client.id": None}, [_e(t)]),
         lambda c, t: ["client.id", "None"],
     ),
     "config value of type bytes": Case(
-        ConfigError,
+        ConfigTypeError,
         lambda c, t: ConsumerManager({**c, "client.id": b"me"}, [_e(t)]),
         lambda c, t: ["client.id", "bytes"],
     ),
     "config key not a string": Case(
-        ConfigError,
+        ConfigTypeError,
         lambda c, t: ConsumerManager({**c, 7: "x"}, [_e(t)]),  # type: ignore[dict-item]
         lambda c, t: ["7"],
     ),
     "topics as a bare string": Case(
-        ConfigError,
+        ConfigTypeError,
         lambda c, t: ConsumerManager(c, t),  # type: ignore[arg-type]
         lambda c, t: [repr(t), "list"],
     ),
     "topics as a list of strings": Case(
-        ConfigError,
+        MissingAttributeError,
         lambda c, t: ConsumerManager(c, [t]),  # type: ignore[list-item]
         lambda c, t: ["topics[0]", repr(t)],
     ),
     "topics item of type int": Case(
-        ConfigError,
+        MissingAttributeError,
         lambda c, t: ConsumerManager(c, [_e(t), 42]),  # type: ignore[list-item]
         lambda c, t: ["topics[1]", "int"],
     ),
     "topics as a dict": Case(
-        ConfigError,
+        ConfigTypeError,
         lambda c, t: ConsumerManager(c, {"name": t, "policy": "earliest"}),  # type: ignore[arg-type]
         lambda c, t: ["topics", "dict"],
     ),
@@ -253,6 +258,12 @@ def test_errors_derive_from_builtin_classes() -> None:
     assert issubclass(TopicNotFoundError, LookupError)
     assert issubclass(BrokerUnavailableError, ConnectionError)
     assert issubclass(ClosedError, RuntimeError)
+    # what the Rust kafkars raised for the same faults (tests/test_compat.py has the cases)
+    for cls in (TopicNotFoundError, BrokerUnavailableError, ClosedError, kafkars.KafkaError, kafkars.InternalError, ConsumerConfigError):
+        assert issubclass(cls, RuntimeError), cls
+    for cls, builtin in ((MissingKeyError, KeyError), (ConfigTypeError, TypeError),
+                         (MissingAttributeError, AttributeError), (ConfigOverflowError, OverflowError)):
+        assert issubclass(cls, ConfigError) and issubclass(cls, builtin), cls
     for cls in (ConfigError, TopicNotFoundError, BrokerUnavailableError, ClosedError, kafkars.KafkaError, kafkars.InternalError):
         assert issubclass(cls, KafkarsError)
 
@@ -279,7 +290,7 @@ def test_negative_time_is_rejected_by_the_constructor(case: str, record_property
 
 def test_bad_times_are_rejected(record_property: Recorder) -> None:
     expect_error(
-        ConfigError, lambda: SourceTopic.from_relative_time("q", 1.5), ["q", "1.5"], record_property  # type: ignore[arg-type]
+        ConfigTypeError, lambda: SourceTopic.from_relative_time("q", 1.5), ["q", "1.5"], record_property  # type: ignore[arg-type]
     )
     expect_error(
         ConfigError, lambda: SourceTopic.from_absolute_time("q", "yesterday-ish"), ["q", "yesterday-ish", "2026-11-23"], record_property
@@ -491,32 +502,33 @@ def test_close_from_another_thread_ends_a_blocked_poll(config: dict[str, str], t
 
 def test_poll_argument_errors(config: dict[str, str], topic: str, record_property: Recorder) -> None:
     with ConsumerManager(config, [_e(topic)]) as m:
-        expect_error(ConfigError, lambda: m.poll(timeout_ms=-1), ["timeout_ms", "-1"], record_property)
-        expect_error(ConfigError, lambda: m.poll(timeout_ms="10"), ["timeout_ms", "'10'"], record_property)  # type: ignore[arg-type]
+        expect_error(ConfigOverflowError, lambda: m.poll(timeout_ms=-1), ["timeout_ms", "-1"], record_property)
+        expect_error(ConfigTypeError, lambda: m.poll(timeout_ms="10"), ["timeout_ms", "'10'"], record_property)  # type: ignore[arg-type]
         assert m.poll(timeout_ms=0).num_rows == 0  # still usable
 
 
 # -- validate_source_topic -------------------------------------------------------
 
-VALIDATE_CASES: dict[str, tuple[object, list[str]]] = {
-    "unknown policy": ({"name": "trades", "policy": "sometime"}, ["trades", "sometime"]),
-    "negative relative time": (SourceTopic("trades", "relative_time", -1), ["trades", "-1"]),
-    "negative absolute time": ({"name": "trades", "policy": "absolute_time", "time_ms": -2}, ["trades", "-2"]),
-    "absolute time missing": (SourceTopic("trades", "absolute_time", None), ["trades", "time_ms"]),
-    "empty name": (SourceTopic.from_earliest(""), ["name", "empty"]),
-    "name too long": (SourceTopic.from_earliest("t" * 250), ["t" * 250, "249"]),
-    "bare string": ("trades", ["'trades'"]),
-    "int": (17, ["int"]),
-    "dict with unknown key": ({"name": "trades", "policy": "earliest", "start": 0}, ["start"]),
-    "dict without policy": ({"name": "trades"}, ["policy"]),
-    "time_ms a string": (SourceTopic("trades", "relative_time", "5"), ["trades", "'5'"]),  # type: ignore[arg-type]
+VALIDATE_CASES: dict[str, tuple[type[KafkarsError], object, list[str]]] = {
+    "unknown policy": (ConfigError, {"name": "trades", "policy": "sometime"}, ["trades", "sometime"]),
+    "negative relative time": (ConfigError, SourceTopic("trades", "relative_time", -1), ["trades", "-1"]),
+    "negative absolute time": (ConfigError, {"name": "trades", "policy": "absolute_time", "time_ms": -2}, ["trades", "-2"]),
+    "absolute time missing": (ConfigError, SourceTopic("trades", "absolute_time", None), ["trades", "time_ms"]),
+    "empty name": (ConfigError, SourceTopic.from_earliest(""), ["name", "empty"]),
+    "name too long": (ConfigError, SourceTopic.from_earliest("t" * 250), ["t" * 250, "249"]),
+    "bare string": (MissingAttributeError, "trades", ["'trades'"]),
+    "int": (MissingAttributeError, 17, ["int"]),
+    "dict with a format under an unknown key": (
+        ConfigError, {"name": "trades", "policy": "earliest", "values": kafkars.Json()}, ["trades", "'values'", "Json"]),
+    "dict without policy": (MissingKeyError, {"name": "trades"}, ["trades", "policy"]),
+    "time_ms a string": (ConfigTypeError, SourceTopic("trades", "relative_time", "5"), ["trades", "'5'"]),  # type: ignore[arg-type]
 }
 
 
 @pytest.mark.parametrize("case", list(VALIDATE_CASES), ids=list(VALIDATE_CASES))
 def test_validate_source_topic_errors(case: str, record_property: Recorder) -> None:
-    arg, culprits = VALIDATE_CASES[case]
-    expect_error(ConfigError, lambda: kafkars.validate_source_topic(arg), culprits, record_property)  # type: ignore[arg-type]
+    exc, arg, culprits = VALIDATE_CASES[case]
+    expect_error(exc, lambda: kafkars.validate_source_topic(arg), culprits, record_property)  # type: ignore[arg-type]
 
 
 def test_validate_source_topic_accepts_good_topics() -> None:
@@ -525,7 +537,7 @@ def test_validate_source_topic_accepts_good_topics() -> None:
         SourceTopic.from_latest("a"),
         SourceTopic.from_relative_time("a", dt.timedelta(hours=1)),
         SourceTopic.from_absolute_time("a", dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)),
+        {"name": "b", "policy": "relative_time", "time_ms": 1000},
+        {"name": "b", "policy": "earliest", "start": 0},  # other keys are ignored
     ):
-        assert kafkars.validate_source_topic(t) == t
-    d = kafkars.validate_source_topic({"name": "b", "policy": "relative_time", "time_ms": 1000})
-    assert d == SourceTopic("b", "relative_time", 1000)
+        assert kafkars.validate_source_topic(t) is None  # type: ignore[arg-type]

@@ -219,7 +219,12 @@ def test_partition_state(config: dict[str, str], filled: tuple[str, list[Record]
         assert st0.num_rows == 3
         drain(m)
         st = m.partition_state()
+        stats = m.partition_stats()
     assert st.schema.equals(kafkars.PARTITION_STATE_SCHEMA)
+    assert stats.schema.equals(kafkars.PARTITION_STATS_SCHEMA)
+    assert stats.to_pydict() == {"topic": [name] * 3, "partition": [0, 1, 2], "held_messages": [0] * 3,
+                                 "late_messages": [0] * 3, "malformed_records": [0] * 3,
+                                 "is_caught_up": [True] * 3, "topic_rank": [0] * 3}
     rows = sorted(st.to_pylist(), key=lambda r: r["partition"])
     assert [r["partition"] for r in rows] == [0, 1, 2]
     for r in rows:
@@ -230,7 +235,6 @@ def test_partition_state(config: dict[str, str], filled: tuple[str, list[Record]
         assert r["consumed_offset"] == r["released_offset"] == len(mine) - 1
         assert ms(r["last_consumed_timestamp"]) == mine[-1].ts
         assert r["is_live"] is True and r["is_paused"] is False
-        assert r["held_messages"] == 0 and r["late_messages"] == 0
 
 
 def test_watermark_held_and_paused_while_replaying(config: dict[str, str], tool: KafkaTool, topic_name: str) -> None:

@@ -95,7 +95,7 @@ def test_late_record_policies(config: dict[str, str], tool: KafkaTool, topic_nam
     with ConsumerManager(config, topics, late="drop") as m:
         drop = m.read_all()
         assert m.metrics()["late_messages"] == 3
-        assert m.partition_state().column("late_messages").to_pylist() == [3]
+        assert m.partition_stats().column("late_messages").to_pylist() == [3]
     assert drop.column("value").to_pylist() == [b"v0", b"v1", b"v3", b"v5", b"v6"]
 
 

@@ -23,13 +23,18 @@ from kafkars._errors import (
     BrokerUnavailableError,
     ClosedError,
     ConfigError,
+    ConfigOverflowError,
+    ConfigTypeError,
+    ConsumerConfigError,
     DecodeError,
     InternalError,
     KafkaError,
     KafkarsError,
+    MissingAttributeError,
+    MissingKeyError,
     TopicNotFoundError,
 )
-from kafkars._topics import SourceTopic
+from kafkars.source_topic import SourceTopic
 from kafkars.formats import Avro, Json, Protobuf, SchemaRegistry
 
 if TYPE_CHECKING:
@@ -41,6 +46,7 @@ if TYPE_CHECKING:
         MESSAGE_SCHEMA,
         MESSAGE_SCHEMA_WITH_HEADERS,
         PARTITION_STATE_SCHEMA,
+        PARTITION_STATS_SCHEMA,
         get_message_schema,
         get_partition_state_schema,
     )
@@ -59,6 +65,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "MESSAGE_SCHEMA": ("kafkars.schema", "MESSAGE_SCHEMA"),
     "MESSAGE_SCHEMA_WITH_HEADERS": ("kafkars.schema", "MESSAGE_SCHEMA_WITH_HEADERS"),
     "PARTITION_STATE_SCHEMA": ("kafkars.schema", "PARTITION_STATE_SCHEMA"),
+    "PARTITION_STATS_SCHEMA": ("kafkars.schema", "PARTITION_STATS_SCHEMA"),
     "get_message_schema": ("kafkars.schema", "get_message_schema"),
     "get_partition_state_schema": ("kafkars.schema", "get_partition_state_schema"),
 }
@@ -95,6 +102,9 @@ __all__ = [
     "BrokerUnavailableError",
     "ClosedError",
     "ConfigError",
+    "ConfigOverflowError",
+    "ConfigTypeError",
+    "ConsumerConfigError",
     "DecodeError",
     "Json",
     "Protobuf",
@@ -104,9 +114,14 @@ __all__ = [
     "KafkaError",
     "KafkarsError",
     "MESSAGE_SCHEMA",
+    "MissingAttributeError",
+    "MissingKeyError",
     "MESSAGE_SCHEMA_WITH_HEADERS",
+    "MissingAttributeError",
+    "MissingKeyError",
     "PARTITION_STATE_SCHEMA",
     "Scan",
+    "PARTITION_STATS_SCHEMA",
     "SourceTopic",
     "TopicNotFoundError",
     "__version__",

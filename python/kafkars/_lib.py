@@ -25,6 +25,7 @@ from kafkars._errors import (
     BrokerUnavailableError,
     ClosedError,
     ConfigError,
+    ConsumerConfigError,
     DecodeError,
     InternalError,
     KafkaError,
@@ -211,10 +212,18 @@ class Handle:
         return metrics
 
     def state(self) -> pa.RecordBatch:
+        """kafkars_manager_state: the partition state batch."""
+        return self._batch(lib.kafkars_manager_state)
+
+    def stats(self) -> pa.RecordBatch:
+        """kafkars_manager_stats: the partition statistics batch."""
+        return self._batch(lib.kafkars_manager_stats)
+
+    def _batch(self, fn: Any) -> pa.RecordBatch:
         arr = ffi.new("struct ArrowArray*")
         sch = ffi.new("struct ArrowSchema*")
         err = ffi.new("char**")
-        self._check(lib.kafkars_manager_state(self._handle(), arr, sch, err), err)
+        self._check(fn(self._handle(), arr, sch, err), err)
         return pa.RecordBatch._import_from_c(_ptr(arr), _ptr(sch))
 
     def stream(self, until: int, mode: int, idle_timeout_ms: int) -> pa.RecordBatchReader:
@@ -273,6 +282,29 @@ def _create(spec: bytes, rewrite_config_error: Callable[[str], str]) -> int:
     status, handle, msg = box["result"]
     if status != 0:
         if status == lib.KAFKARS_ERR_CONFIG:
-            msg = rewrite_config_error(msg)
+            # found while creating the consumer: the Rust kafkars raised
+            # RuntimeError for these (docs/compat.md)
+            raise ConsumerConfigError(rewrite_config_error(msg))
         raise error(status, msg)
     return int(handle)
+
+
+#: Names the Rust kafkars 0.0.8 exposed in its native module ``kafkars._lib``,
+#: for code that imported them from there (docs/compat.md).
+_RUST_NAMES = {
+    "PyConsumerManager": ("kafkars._manager", "ConsumerManager"),
+    "validate_source_topic": ("kafkars._manager", "validate_source_topic"),
+    "get_message_schema": ("kafkars.schema", "get_message_schema"),
+    "get_partition_state_schema": ("kafkars.schema", "get_partition_state_schema"),
+    "__version__": ("kafkars", "__version__"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    # Resolved on first use: those modules import this one.
+    if name in _RUST_NAMES:
+        import importlib
+
+        module, attr = _RUST_NAMES[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,6 +17,7 @@ stream to DuckDB/polars).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import html
 import json
@@ -26,10 +27,10 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
 import pyarrow as pa
 
 from kafkars import _lib
-from kafkars._errors import ClosedError, ConfigError
+from kafkars._errors import ClosedError, ConfigError, ConfigOverflowError, ConfigTypeError
 from kafkars._frames import import_pandas, import_polars
 from kafkars._progress import Progress
-from kafkars._time import TimeLike, to_epoch_ms
+from kafkars._time import TimeLike, int_like, to_epoch_ms
 from kafkars._topics import SourceTopic, as_source_topic, check_topic_types
 from kafkars.formats import Json
 
@@ -55,7 +56,7 @@ def _config_value(key: str, value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (str, int, float)):
         return str(value)
-    raise ConfigError(
+    raise ConfigTypeError(
         f"config property {key!r}: value must be a string, number or bool, got {type(value).__name__} {value!r}"
     )
 
@@ -85,7 +86,7 @@ def _build_spec(
     topics: Sequence[SourceTopic | Mapping[str, Any]],
     *,
     cutoff_ms: TimeLike | None,
-    batch_size: int,
+    batch_size: int | None,
     linger_ms: int,
     max_buffered_messages: int | None,
     max_buffered_bytes: int | None,
@@ -98,20 +99,20 @@ def _build_spec(
     max_idle_ms: int | None = None,
 ) -> tuple[dict[str, Any], list[SourceTopic]]:
     if not isinstance(config, Mapping):
-        raise ConfigError(f"config must be a dict of librdkafka properties, got {type(config).__name__}")
+        raise ConfigTypeError(f"config must be a dict of librdkafka properties, got {type(config).__name__}")
     cfg: dict[str, str] = {}
     for k, v in config.items():
         if not isinstance(k, str):
-            raise ConfigError(f"config keys must be strings, got {k!r}")
+            raise ConfigTypeError(f"config keys must be strings, got {k!r}")
         cfg[k] = _config_value(k, v)
     if isinstance(topics, (str, bytes)):
         name = topics.decode("utf-8", "replace") if isinstance(topics, bytes) else topics
-        raise ConfigError(
+        raise ConfigTypeError(
             f"topics must be a list of SourceTopic, got the {type(topics).__name__} {topics!r}: "
             f"write [SourceTopic.from_earliest({name!r})]"
         )
     if isinstance(topics, Mapping) or not isinstance(topics, Iterable):
-        raise ConfigError(
+        raise ConfigTypeError(
             f"topics must be a list of SourceTopic, e.g. [SourceTopic.from_earliest('t')], "
             f"got {type(topics).__name__} {topics!r}"
         )
@@ -127,10 +128,16 @@ def _build_spec(
         "broker_down_timeout_ms": broker_down_timeout_ms,
     }
     for name, v in ints.items():
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
-            raise ConfigError(f"{name} must be an int, got {v!r}")
-        if v is not None and name != "max_buffered_bytes" and abs(v) > _MAX_INT32:
-            raise ConfigError(f"{name} is out of range: {v}")
+        if v is None:
+            continue
+        n = int_like(v)
+        if n is None:
+            raise ConfigTypeError(f"{name} must be an int, got {type(v).__name__} {v!r}")
+        if name == "batch_size" and n < 0:
+            raise ConfigOverflowError(f"batch_size must be >= 1, got {n}")
+        if name != "max_buffered_bytes" and abs(n) > _MAX_INT32:
+            raise ConfigOverflowError(f"{name} is out of range: {n}")
+        ints[name] = n
     if include_headers in (True, False):
         headers: dict[str, Any] = {"include_headers": bool(include_headers)}
     elif include_headers in ("list", "map"):
@@ -169,7 +176,6 @@ def infer_json_schemas(cfg: dict[str, str], topics: list[SourceTopic], startup_t
     """Topics whose Json format has no schema get one inferred by pyarrow
     from the first ``sample`` records the topic would replay (read by a
     short-lived manager), then fixed for the life of the manager."""
-    import dataclasses
     import io
 
     import pyarrow.json as pj
@@ -191,7 +197,7 @@ def infer_json_schemas(cfg: dict[str, str], topics: list[SourceTopic], startup_t
                 if got >= n:
                     break
         sample = pa.Table.from_batches(rows, schema=m.schema) if rows else None
-        changes = {}
+        changes: dict[str, Any] = {}
         for which, f in todo:
             vals = [] if sample is None else [v for v in sample.column(which).to_pylist()[: f.sample] if v]
             if not vals:
@@ -224,10 +230,13 @@ class ConsumerManager:
         config: librdkafka consumer properties; at least ``bootstrap.servers``.
             Values may be str, int, float or bool. Yours always win over the
             defaults kafkars sets (see docs/guides/backpressure.md).
-        topics: source topics; a topic's position is its rank (ties).
+        topics: source topics (SourceTopic, dicts or objects with ``name``
+            and ``policy``); a topic's position is its rank (ties).
+        batch_size: most rows per batch (>= 1; None: the default, 10 000).
+            The third and last positional argument, as in the Rust kafkars
+            0.0.8; every other argument is keyword-only.
         cutoff_ms: optional time (epoch ms, datetime or string): a
             partition's replay also ends at its first record at or after it.
-        batch_size: most rows per batch (>= 1).
         linger_ms: how long ``poll()`` waits for a fuller batch once a row is
             releasable. 0: lowest latency; 1000: "batch_size rows or every second".
         max_buffered_messages / max_buffered_bytes: records held back for
@@ -256,20 +265,22 @@ class ConsumerManager:
             (default 1000): the most a live row waits for a quiet partition.
 
     Raises:
-        ConfigError, TopicNotFoundError, BrokerUnavailableError, KafkaError.
+        ConfigError, TopicNotFoundError, BrokerUnavailableError, KafkaError
+        (each also the built-in exception the Rust kafkars raised for the
+        same fault: docs/compat.md).
     """
 
     def __init__(
         self,
         config: Mapping[str, Any],
         topics: Sequence[SourceTopic | Mapping[str, Any]],
+        batch_size: int | None = 10_000,
+        *,
         cutoff_ms: TimeLike | None = None,
-        batch_size: int = 10_000,
         linger_ms: int = 5,
         max_buffered_messages: int | None = None,
         max_buffered_bytes: int | None = None,
         include_headers: bool | str = False,
-        *,
         startup_timeout_ms: int | None = None,
         broker_down_timeout_ms: int | None = None,
         late: str = "keep",
@@ -295,7 +306,6 @@ class ConsumerManager:
             max_idle_ms=max_idle_ms,
         )
         self._topics = tl
-        self._batch_size = batch_size
         self._include_headers = bool(include_headers)
         cfg = spec["config"]
         self._h = _lib.Handle(json.dumps(spec).encode("utf-8"), self._closed_error, lambda m: _name_value(m, cfg))
@@ -313,10 +323,13 @@ class ConsumerManager:
         empty batch at the timeout. The GIL is released while waiting and
         Ctrl-C interrupts within about 100 ms.
         """
-        if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, (int, float)):
-            raise ConfigError(f"timeout_ms must be a number of milliseconds, got {timeout_ms!r}")
+        if not isinstance(timeout_ms, float):
+            n = int_like(timeout_ms)
+            if n is None:
+                raise ConfigTypeError(f"timeout_ms must be a number of milliseconds, got {timeout_ms!r}")
+            timeout_ms = n
         if timeout_ms < 0:
-            raise ConfigError(f"timeout_ms must be >= 0, got {timeout_ms}")
+            raise ConfigOverflowError(f"timeout_ms must be >= 0, got {timeout_ms}")
         batch, _ = self._handle().poll(timeout_ms)
         return self._empty_batch if batch is None else batch
 
@@ -417,8 +430,22 @@ class ConsumerManager:
         return None if wm is None else int(wm)
 
     def partition_state(self) -> pa.RecordBatch:
-        """One row per partition (:data:`PARTITION_STATE_SCHEMA`)."""
+        """One row per partition, sorted by topic name then partition, with
+        :data:`PARTITION_STATE_SCHEMA`: exactly the Rust kafkars 0.0.8
+        columns and values. ``consumed_offset`` and ``released_offset`` are
+        the offsets of the last record consumed and released, and
+        ``replay_start_offset`` before the first (``last_consumed_timestamp``
+        is null until a record is consumed)."""
         return self._handle().state()
+
+    def partition_stats(self) -> pa.RecordBatch:
+        """kafkars' own per-partition figures, in the rows of
+        :meth:`partition_state` (:data:`PARTITION_STATS_SCHEMA`):
+        ``held_messages`` (held back for ordering), ``late_messages``,
+        ``malformed_records`` (keys or values that did not decode, nulled or
+        skipped), ``is_caught_up`` (consumed up to its replay end) and
+        ``topic_rank``."""
+        return self._handle().stats()
 
     @property
     def schema(self) -> pa.Schema:
@@ -427,7 +454,9 @@ class ConsumerManager:
 
     @property
     def topics(self) -> list[SourceTopic]:
-        return list(self._topics)
+        """Copies of the manager's topics (a SourceTopic can be changed; the
+        manager's cannot)."""
+        return [dataclasses.replace(t) for t in self._topics]
 
     @property
     def closed(self) -> bool:
@@ -488,6 +517,7 @@ class ConsumerManager:
         try:
             m = self.metrics()
             st = self.partition_state().to_pylist()
+            stats = {(r["topic"], r["partition"]): r for r in self.partition_stats().to_pylist()}
         except Exception as exc:  # noqa: BLE001 - repr must not raise
             return f"<pre>{html.escape(repr(self))}: {html.escape(str(exc))}</pre>"
         wm = m.get("priming_watermark_ms")
@@ -500,6 +530,8 @@ class ConsumerManager:
         )
         cols = ["topic", "partition", "replay_start_offset", "replay_end_offset", "consumed_offset",
                 "released_offset", "last_consumed_timestamp", "held_messages", "late_messages", "is_paused", "is_live"]
+        for r in st:
+            r.update(stats.get((r["topic"], r["partition"]), {}))
         cols = [c for c in cols if st and c in st[0]]
         rows = "".join(
             "<tr>" + "".join(f"<td>{html.escape(str(r[c]) if r[c] is not None else '-')}</td>" for c in cols) + "</tr>"
@@ -529,13 +561,15 @@ def read_topics(
     with ConsumerManager(config, topics, **manager_kwargs) as m:
         return m.read_all(until, progress=progress)
 
-def validate_source_topic(topic: SourceTopic | Mapping[str, Any]) -> SourceTopic:
-    """Check a source topic without connecting; returns it as a SourceTopic.
+
+def validate_source_topic(topic: SourceTopic | Mapping[str, Any] | Any) -> None:
+    """Check a source topic (a SourceTopic, a dict or an object with name and
+    policy) without connecting; returns None, as in the Rust kafkars 0.0.8.
 
     Raises ConfigError naming the problem (unknown policy, missing or
-    negative time, empty name).
+    negative time, empty name); a missing dict key is also a KeyError, a
+    field of the wrong type also a TypeError (docs/compat.md).
     """
     t = as_source_topic(topic, 0)
     check_topic_types(t, 0)
     _lib.validate(json.dumps({"topics": [t.to_spec()]}).encode())
-    return t

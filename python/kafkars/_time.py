@@ -14,11 +14,12 @@ with a unit ``ms``, ``s``, ``m``, ``h`` or ``d`` (``90s``, ``15m``, ``1h``,
 from __future__ import annotations
 
 import datetime as _dt
+import operator
 import re
 import time
-from typing import Union
+from typing import Any, Union
 
-from kafkars._errors import ConfigError
+from kafkars._errors import ConfigError, ConfigTypeError
 
 TimeLike = Union[int, str, _dt.datetime, _dt.date]
 DurationLike = Union[int, str, _dt.timedelta]
@@ -28,6 +29,19 @@ _UNITS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, None
 
 _TIME_HELP = "epoch milliseconds (int), a datetime, or a string such as '2026-11-23T08:00:00Z', '2026-11-23' or 'now'"
 _DURATION_HELP = "milliseconds (int), a timedelta, or a string such as '90s', '15m', '1h' or '2d'"
+
+
+def int_like(value: Any) -> int | None:
+    """``value`` as an int if it is an integer (an ``int`` or anything with
+    ``__index__``, such as ``numpy.int64``), not a bool; else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return int(value)
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
 
 
 def parse_duration_ms(text: str, what: str = "duration") -> int:
@@ -60,9 +74,10 @@ def to_epoch_ms(value: TimeLike, what: str) -> int:
         return to_epoch_ms(_dt.datetime(value.year, value.month, value.day, tzinfo=_dt.timezone.utc), what)
     if isinstance(value, str):
         return parse_time_ms(value, what)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{what} must be {_TIME_HELP}; got {value!r}")
-    return int(value)
+    ms = int_like(value)
+    if ms is None:
+        raise ConfigTypeError(f"{what} must be {_TIME_HELP}; got {value!r}")
+    return ms
 
 
 def to_ms(value: DurationLike, what: str) -> int:
@@ -71,6 +86,7 @@ def to_ms(value: DurationLike, what: str) -> int:
         return int(value.total_seconds() * 1000)
     if isinstance(value, str):
         return parse_duration_ms(value, what)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{what} must be {_DURATION_HELP}; got {value!r}")
-    return int(value)
+    ms = int_like(value)
+    if ms is None:
+        raise ConfigTypeError(f"{what} must be {_DURATION_HELP}; got {value!r}")
+    return ms

@@ -1,117 +1,94 @@
-"""Source topics and their start policies (docs/guides/offset-policies.md)."""
+"""Turning what callers pass as topics into SourceTopics, and checking them.
+
+A topic may be a :class:`SourceTopic`, a dict (or any mapping) with
+``name``, ``policy`` and optionally ``time_ms``, ``key``, ``value``, or any
+object with ``name`` and ``policy`` attributes (and optionally ``time_ms``,
+``key``, ``value``): what the Rust kafkars 0.0.8 accepted, with the same
+built-in exception types for the same faults (docs/compat.md).
+"""
 
 from __future__ import annotations
 
-import datetime as _dt
-from dataclasses import dataclass
+import dataclasses
 from typing import Any, Mapping
 
-from kafkars._errors import ConfigError
-from kafkars._time import DurationLike, TimeLike, to_epoch_ms, to_ms
-from kafkars.formats import Format, check_format
+from kafkars._errors import ConfigError, ConfigTypeError, MissingAttributeError, MissingKeyError
+from kafkars._time import int_like
+from kafkars.formats import Avro, Json, Protobuf
+from kafkars.source_topic import POLICIES, SourceTopic
 
-POLICIES = ("earliest", "latest", "relative_time", "absolute_time")
+__all__ = ["POLICIES", "SourceTopic", "as_source_topic", "check_topic_types"]
+
+_FORMATS = (Json, Avro, Protobuf)
+_KNOWN_KEYS = ("name", "policy", "time_ms", "key", "value")
 
 
-@dataclass(frozen=True)
-class SourceTopic:
-    """A topic to read and where to start (its position in the list is its
-    rank, which orders records with equal timestamps).
-
-    Build one with a constructor::
-
-        SourceTopic.from_earliest("trades")
-        SourceTopic.from_relative_time("quotes", timedelta(hours=1))
-        SourceTopic.from_absolute_time("news", datetime(2026, 11, 23, tzinfo=timezone.utc))
-
-    ``key=`` and ``value=`` declare how keys and values are encoded
-    (:class:`kafkars.Json`, :class:`kafkars.Avro`, :class:`kafkars.Protobuf`);
-    they are then decoded into typed columns::
-
-        SourceTopic.from_earliest("trades", value=kafkars.Json(schema=trade_schema))
-    """
-
-    name: str
-    policy: str = "latest"
-    time_ms: int | None = None
-    key: Format | None = None
-    value: Format | None = None
-
-    @staticmethod
-    def from_earliest(name: str, *, key: Format | None = None, value: Format | None = None) -> "SourceTopic":
-        """Replay everything still in the topic."""
-        return SourceTopic(name=name, policy="earliest", key=key, value=value)
-
-    @staticmethod
-    def from_latest(name: str, *, key: Format | None = None, value: Format | None = None) -> "SourceTopic":
-        """Nothing to replay: only records produced from now on (live)."""
-        return SourceTopic(name=name, policy="latest", key=key, value=value)
-
-    @staticmethod
-    def from_relative_time(
-        name: str, time_ms: DurationLike, *, key: Format | None = None, value: Format | None = None
-    ) -> "SourceTopic":
-        """Replay records from ``time_ms`` before now: milliseconds, a
-        timedelta or a string such as ``"1h"`` or ``"90s"``."""
-        ms = to_ms(time_ms, f"topic {name!r}: relative time")
-        if ms < 0:
-            given = f"{ms} ms" if isinstance(time_ms, int) else f"{ms} ms ({time_ms!r})"
-            raise ConfigError(f"topic {name!r}: relative time must be >= 0 ms before now, got {given}")
-        return SourceTopic(name=name, policy="relative_time", time_ms=ms, key=key, value=value)
-
-    @staticmethod
-    def from_absolute_time(
-        name: str, time_ms: TimeLike, *, key: Format | None = None, value: Format | None = None
-    ) -> "SourceTopic":
-        """Replay records with timestamp >= ``time_ms``: epoch ms, a datetime
-        (naive = UTC) or a string such as ``"2026-11-23T08:00:00Z"``. A time
-        past the last record means nothing to replay."""
-        ms = to_epoch_ms(time_ms, f"topic {name!r}: absolute time")
-        if ms < 0:
-            given = f"{time_ms.isoformat()} = {ms} ms" if isinstance(time_ms, _dt.date) else f"{ms}"
-            raise ConfigError(
-                f"topic {name!r}: absolute time must be >= 0 (epoch milliseconds, 1970 or later), got {given}"
-            )
-        return SourceTopic(name=name, policy="absolute_time", time_ms=ms, key=key, value=value)
-
-    def to_spec(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "policy": self.policy, "time_ms": self.time_ms}
-        if self.key is not None:
-            out["key"] = self.key.to_spec()
-        if self.value is not None:
-            out["value"] = self.value.to_spec()
-        return out
+def _where(index: int, name: Any) -> str:
+    return f"topics[{index}] ({name!r})" if isinstance(name, str) else f"topics[{index}]"
 
 
 def as_source_topic(obj: Any, index: int) -> SourceTopic:
-    """Accept a SourceTopic, or a mapping with name/policy/time_ms (the Rust
-    kafkars accepted dicts)."""
+    """A SourceTopic for ``topics[index]`` (a copy: the caller's object may
+    change later without changing the manager's).
+
+    Dicts may carry other keys, which are ignored as the Rust kafkars
+    ignored them, except a key holding a kafkars format (``Json()``, ...):
+    that is surely a misspelt ``key`` or ``value``, and ignoring it would
+    silently leave the column undecoded.
+    """
     if isinstance(obj, SourceTopic):
-        return obj
+        return dataclasses.replace(obj)
     if isinstance(obj, Mapping):
-        unknown = set(obj) - {"name", "policy", "time_ms", "key", "value"}
-        if unknown:
-            raise ConfigError(f"topics[{index}]: unknown keys {sorted(unknown)} (expected name, policy, time_ms, key, value)")
         if "name" not in obj:
-            raise ConfigError(f"topics[{index}]: missing 'name' key")
+            raise MissingKeyError(f"topics[{index}]: missing 'name' key (got keys {sorted(map(str, obj))})")
         if "policy" not in obj:
-            raise ConfigError(f"topics[{index}]: missing 'policy' key")
-        return SourceTopic(name=obj["name"], policy=obj["policy"], time_ms=obj.get("time_ms"),
-                           key=obj.get("key"), value=obj.get("value"))
-    if isinstance(obj, str):
-        raise ConfigError(
-            f"topics[{index}] is the string {obj!r}: wrap it in a policy, e.g. "
-            f"SourceTopic.from_earliest({obj!r}) or SourceTopic.from_latest({obj!r})"
+            raise MissingKeyError(f"{_where(index, obj['name'])}: missing 'policy' key (got keys {sorted(map(str, obj))})")
+        for k, v in obj.items():
+            if k not in _KNOWN_KEYS and isinstance(v, _FORMATS):
+                raise ConfigError(
+                    f"{_where(index, obj['name'])}: unknown key {k!r} holds a {type(v).__name__} format; "
+                    f"formats go under 'key' or 'value' (other unknown keys are ignored, but a format "
+                    f"there would leave the column undecoded without a word)"
+                )
+        if "time_ms" in obj and obj["time_ms"] is None and obj["policy"] in ("relative_time", "absolute_time"):
+            # also a TypeError: the Rust kafkars could not read None as a time
+            raise ConfigTypeError(f"{_where(index, obj['name'])}: policy {obj['policy']} requires 'time_ms', got None")
+        return SourceTopic(obj["name"], obj["policy"], obj.get("time_ms"), key=obj.get("key"), value=obj.get("value"))
+    if isinstance(obj, (str, bytes)):
+        name = obj.decode("utf-8", "replace") if isinstance(obj, bytes) else obj
+        raise MissingAttributeError(
+            f"topics[{index}] is the {type(obj).__name__} {obj!r}, not a topic: wrap it in a policy, e.g. "
+            f"SourceTopic.from_earliest({name!r}) or SourceTopic.from_latest({name!r})"
         )
-    raise ConfigError(f"topics[{index}] must be a SourceTopic, got {type(obj).__name__}")
+    if hasattr(obj, "name") and hasattr(obj, "policy"):
+        return SourceTopic(
+            obj.name, obj.policy, getattr(obj, "time_ms", None),
+            key=getattr(obj, "key", None), value=getattr(obj, "value", None),
+        )
+    raise MissingAttributeError(
+        f"topics[{index}] must be a SourceTopic, a dict with 'name' and 'policy', or an object with "
+        f"name and policy attributes; got {type(obj).__name__} {obj!r}"
+    )
 
 
 def check_topic_types(t: SourceTopic, index: int) -> None:
-    check_format(t.key, f"topic {t.name!r}: key")
-    check_format(t.value, f"topic {t.name!r}: value")
+    """Type checks (a ConfigTypeError, also a TypeError, names the field);
+    ``time_ms`` given as another integer type (``numpy.int64``) becomes an int."""
     if not isinstance(t.name, str):
-        raise ConfigError(f"topics[{index}]: name must be a string, got {t.name!r}")
+        raise ConfigTypeError(f"topics[{index}]: name must be a string, got {type(t.name).__name__} {t.name!r}")
     if not isinstance(t.policy, str):
-        raise ConfigError(f"topic {t.name!r}: policy must be a string, got {t.policy!r}")
-    if t.time_ms is not None and (isinstance(t.time_ms, bool) or not isinstance(t.time_ms, int)):
-        raise ConfigError(f"topic {t.name!r}: time_ms must be an int, got {t.time_ms!r}")
+        raise ConfigTypeError(f"topic {t.name!r}: policy must be a string, got {type(t.policy).__name__} {t.policy!r}")
+    if t.time_ms is not None:
+        ms = int_like(t.time_ms)
+        if ms is None:
+            raise ConfigTypeError(f"topic {t.name!r}: time_ms must be an int (milliseconds), got {t.time_ms!r}")
+        t.time_ms = ms
+    for which in ("key", "value"):
+        f = getattr(t, which)
+        if f is not None and not isinstance(f, _FORMATS):
+            raise ConfigTypeError(
+                f"topic {t.name!r}: {which} must be kafkars.Json(...), kafkars.Avro(...), kafkars.Protobuf(...) "
+                f"or None, got {f!r}. In kafkars '{which}' declares how the record's {which} is decoded; it is not "
+                f"ignored (as the Rust kafkars ignored unknown keys), since ignoring it would leave a column "
+                f"undecoded that you meant decoded"
+            )

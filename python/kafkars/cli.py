@@ -33,7 +33,7 @@ from kafkars._errors import ConfigError, KafkarsError
 from kafkars._lib import librdkafka_version, version
 from kafkars._manager import ConsumerManager
 from kafkars._time import parse_duration_ms, parse_time_ms
-from kafkars._topics import SourceTopic
+from kafkars.source_topic import SourceTopic
 from kafkars.formats import Avro, Json, Protobuf
 
 def parse_topic(spec: str) -> SourceTopic:
@@ -191,6 +191,9 @@ def cmd_state(args: argparse.Namespace) -> int:
             while time.monotonic() < deadline and not m.is_live():
                 time.sleep(0.05)
         st = m.partition_state().to_pylist()
+        stats = {(r["topic"], r["partition"]): r for r in m.partition_stats().to_pylist()}
+    for r in st:
+        r.update(stats.get((r["topic"], r["partition"]), {}))
     if args.json:
         for r in st:
             ts = r["last_consumed_timestamp"]

@@ -249,7 +249,3 @@ class Protobuf(_Format):
 
 Format = Union[Json, Avro, Protobuf]
 
-
-def check_format(f: Any, what: str) -> None:
-    if f is not None and not isinstance(f, (Json, Avro, Protobuf)):
-        raise ConfigError(f"{what} must be kafkars.Json(...), kafkars.Avro(...) or kafkars.Protobuf(...), got {f!r}")
