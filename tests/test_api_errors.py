@@ -107,7 +107,7 @@ CREATION_CASES: dict[str, Case] = {
         lambda c, t: ["fetch.max.bytes", "abc"],
     ),
     "a Java client name librdkafka does not know: fetch.max.wait.ms": Case(
-        ConfigError,
+        ConsumerConfigError,
         lambda c, t: ConsumerManager({**c, "fetch.max.wait.ms": "100"}, [_e(t)]),
         lambda c, t: ['No such configuration property: "fetch.max.wait.ms"'],
     ),
@@ -248,7 +248,7 @@ def test_fetch_size_is_accepted_under_both_names(name: str, config: dict[str, st
         assert m.read_all().num_rows == 300
     # Out of range through either name, librdkafka names the property it stores.
     exc = expect_error(
-        ConfigError, lambda: ConsumerManager({**config, name: 0}, [_e(t)]), [name, '"fetch.message.max.bytes"', "1..1000000000"], record_property
+        ConsumerConfigError, lambda: ConsumerManager({**config, name: 0}, [_e(t)]), [name, '"fetch.message.max.bytes"', "1..1000000000"], record_property
     )
     assert not str(exc).endswith("\n")
 

@@ -142,8 +142,8 @@ def test_arguments_are_checked_without_connecting() -> None:
         kafkars.scan(cfg, [SourceTopic.from_earliest("t")], until=None)
     with pytest.raises(kafkars.ConfigError, match="tomorrow-ish"):
         kafkars.scan(cfg, [SourceTopic.from_earliest("t")], until="tomorrow-ish")
-    with pytest.raises(kafkars.ConfigError, match="unknown keys"):
-        kafkars.scan(cfg, [{"name": "t", "policy": "earliest", "offset": 3}])
+    with pytest.raises(kafkars.ConfigError, match="unknown policy"):
+        kafkars.scan(cfg, [{"name": "t", "policy": "first"}])
 
 
 def test_repr() -> None:

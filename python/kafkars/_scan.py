@@ -25,7 +25,7 @@ from kafkars._errors import ConfigError
 from kafkars._frames import import_pandas, import_polars
 from kafkars._lib import UNTIL_LIVE, UNTIL_NONE
 from kafkars._manager import ConsumerManager, Until, until_code, validate_source_topic
-from kafkars._topics import SourceTopic
+from kafkars._topics import SourceTopic, as_source_topic
 
 #: ConsumerManager arguments that do not change the batch schema: with only
 #: these (and a bool include_headers) the schema is known without connecting.
@@ -78,7 +78,9 @@ class Scan:
         except TypeError as exc:
             raise TypeError(f"scan(): {exc} (the keyword arguments go to ConsumerManager)") from None
         self._config = dict(config)
-        self._topics = [validate_source_topic(t) for t in topics]
+        self._topics = [as_source_topic(t, i) for i, t in enumerate(topics)]
+        for t in self._topics:
+            validate_source_topic(t)  # checks without connecting
         self._until = until
         self._until_code = code
         self._kwargs = kwargs
