@@ -254,15 +254,17 @@ def cmd_broker(args: argparse.Namespace) -> int:
         except RuntimeError as exc:  # the broker did not come up; the message quotes its log
             print(f"kafkars: error: {exc}", file=sys.stderr)
             return 1
-        print(kafka.bootstrap, flush=True)
-        kept = "temporary, removed on exit" if kafka.temporary else "kept"
-        print(
-            f"kafkars: Kafka {KAFKA_VERSION} broker ready at {kafka.bootstrap} in {kafka.start_seconds:.1f}s "
-            f"(data dir {kafka.data_dir}, {kept}; log {kafka.log_path}); Ctrl-C to stop",
-            file=sys.stderr,
-            flush=True,
-        )
         try:
+            # from here on, an interrupt (Ctrl-C, SIGTERM) is a clean stop:
+            # it can arrive right after the lines below are read
+            print(kafka.bootstrap, flush=True)
+            kept = "temporary, removed on exit" if kafka.temporary else "kept"
+            print(
+                f"kafkars: Kafka {KAFKA_VERSION} broker ready at {kafka.bootstrap} in {kafka.start_seconds:.1f}s "
+                f"(data dir {kafka.data_dir}, {kept}; log {kafka.log_path}); Ctrl-C to stop",
+                file=sys.stderr,
+                flush=True,
+            )
             while kafka.running:
                 time.sleep(0.2)
         except KeyboardInterrupt:
