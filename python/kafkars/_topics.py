@@ -10,7 +10,7 @@ from kafkars._errors import ConfigError
 from kafkars._time import DurationLike, TimeLike, to_epoch_ms, to_ms
 from kafkars.formats import Format, check_format
 
-POLICIES = ("earliest", "latest", "relative_time", "absolute_time")
+POLICIES = ("earliest", "latest", "relative_time", "absolute_time", "offsets")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ class SourceTopic:
     time_ms: int | None = None
     key: Format | None = None
     value: Format | None = None
+    #: The offsets policy: ((partition, start, stop), ...) and the min time.
+    ranges: tuple[tuple[int, int, int], ...] | None = None
+    min_time_ms: int | None = None
 
     @staticmethod
     def from_earliest(name: str, *, key: Format | None = None, value: Format | None = None) -> "SourceTopic":
@@ -74,13 +77,60 @@ class SourceTopic:
             )
         return SourceTopic(name=name, policy="absolute_time", time_ms=ms, key=key, value=value)
 
+    @staticmethod
+    def from_offsets(
+        name: str,
+        ranges: Mapping[int, tuple[int, int]],
+        *,
+        min_time: TimeLike | None = None,
+        key: Format | None = None,
+        value: Format | None = None,
+    ) -> "SourceTopic":
+        """Read the given offsets: ``{partition: (start, stop), ...}``, each
+        ``[start, stop)``; partitions not listed are not read.
+
+        Records at or past a partition's stop offset (or past its end at
+        creation, if lower) are never returned: there is no live phase.
+        With ``min_time`` (a time), rows whose ordering timestamp is below
+        it are read (they count for the running maximum) but not returned.
+        This is one time slice of a longer replay (docs/guides/scale.md)::
+
+            SourceTopic.from_offsets("trades", {0: (1200, 5400), 1: (980, 5002)})
+        """
+        return SourceTopic(name=name, policy="offsets", key=key, value=value,
+                           ranges=offset_ranges(name, ranges),
+                           min_time_ms=None if min_time is None else to_epoch_ms(min_time, f"topic {name!r}: min_time"))
+
     def to_spec(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "policy": self.policy, "time_ms": self.time_ms}
+        if self.ranges is not None:
+            out["ranges"] = [{"partition": p, "start": a, "stop": b} for p, a, b in self.ranges]
+        if self.min_time_ms is not None:
+            out["min_time_ms"] = self.min_time_ms
         if self.key is not None:
             out["key"] = self.key.to_spec()
         if self.value is not None:
             out["value"] = self.value.to_spec()
         return out
+
+
+def offset_ranges(name: str, ranges: Mapping[int, tuple[int, int]]) -> tuple[tuple[int, int, int], ...]:
+    """``{partition: (start, stop)}`` -> sorted ``((partition, start, stop), ...)``,
+    checked (the core checks again)."""
+    if not isinstance(ranges, Mapping):
+        raise ConfigError(f"topic {name!r}: ranges must be a dict {{partition: (start, stop)}}, got {type(ranges).__name__}")
+    out = []
+    for p, r in ranges.items():
+        ok = isinstance(p, int) and not isinstance(p, bool) and isinstance(r, (tuple, list)) and len(r) == 2
+        if ok:
+            start, stop = r
+            ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (start, stop))
+        if not ok:
+            raise ConfigError(f"topic {name!r}: ranges must map a partition (int) to (start, stop) offsets, got {p!r}: {r!r}")
+        if p < 0 or start < 0 or stop < start:
+            raise ConfigError(f"topic {name!r} partition {p}: need partition >= 0 and 0 <= start <= stop, got ({start}, {stop})")
+        out.append((int(p), int(start), int(stop)))
+    return tuple(sorted(out))
 
 
 def as_source_topic(obj: Any, index: int) -> SourceTopic:
