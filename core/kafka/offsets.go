@@ -108,7 +108,7 @@ func DecodeOffsetsQuery(data []byte) (OffsetsQuery, error) {
 // lookupConcurrency is how many offsets-for-times requests run at once:
 // each is one round trip per partition leader, and a planner asks for
 // hundreds of times.
-const lookupConcurrency = 4
+const lookupConcurrency = 8
 
 // Offsets looks up the offsets of every partition of q.Topics.
 func Offsets(q OffsetsQuery) ([]TopicOffsets, error) {

@@ -25,6 +25,7 @@ from kafkars import _lib
 from kafkars._lib import librdkafka_version, version as _version
 from kafkars._manager import ConsumerManager, read_topics, validate_source_topic
 from kafkars._topics import SourceTopic
+from kafkars._slices import PartitionOffsets, ReplayPlan, TimeSlice, offsets_for_times, plan_replay
 from kafkars.formats import Avro, Json, Protobuf, SchemaRegistry
 from kafkars.schema import (
     MESSAGE_SCHEMA,
@@ -60,12 +61,17 @@ __all__ = [
     "MESSAGE_SCHEMA",
     "MESSAGE_SCHEMA_WITH_HEADERS",
     "PARTITION_STATE_SCHEMA",
+    "PartitionOffsets",
+    "ReplayPlan",
+    "TimeSlice",
     "SourceTopic",
     "TopicNotFoundError",
     "__version__",
     "get_message_schema",
     "get_partition_state_schema",
     "librdkafka_version",
+    "offsets_for_times",
+    "plan_replay",
     "read_topics",
     "validate_source_topic",
 ]
