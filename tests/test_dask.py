@@ -28,7 +28,7 @@ def dask_client() -> Iterator[object]:
     shared with the broker: generous timeouts)."""
     from dask.distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=3, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = LocalCluster(n_workers=3, threads_per_worker=1, processes=True, dashboard_address=":0",
                            death_timeout=120)
     client = Client(cluster, timeout=120)
     try:
