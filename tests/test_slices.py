@@ -173,3 +173,12 @@ def test_cli_start_end(kafka, sliced: slicedata.Sliced, config: dict[str, str], 
     slicedata.assert_same_rows(got, slicedata.reference(config, d, start, end), "kafkars replay --start --end")
     r = subprocess.run([sys.executable, "-m", "kafkars", *args, "--until", str(end)], capture_output=True, timeout=120)
     assert r.returncode == 1 and b"do not combine them with --until" in r.stderr
+
+
+def test_offsets_for_times_without_a_broker() -> None:
+    """No broker: BrokerUnavailableError within the call's timeout, naming
+    the address."""
+    t = time.monotonic()
+    with pytest.raises(kafkars.BrokerUnavailableError, match="127.0.0.1:9"):
+        kafkars.offsets_for_times({"bootstrap.servers": "127.0.0.1:9"}, ["t"], [0], timeout_ms=1500)
+    assert time.monotonic() - t < 10
