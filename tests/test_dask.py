@@ -114,6 +114,27 @@ def test_typed_values_pass_through(dask_client: object, tool: KafkaTool, config:
     df = ddf.compute()
     want = kafkars.read_topics(config, [src])
     assert as_table(df).column(topic_name).combine_chunks().equals(want.column(topic_name).combine_chunks())
+    # Avro raw datums, several topics with different encodings in one frame
+    import io
+
+    import fastavro
+
+    avro_schema = {"type": "record", "name": "Q", "fields": [{"name": "sym", "type": "string"}, {"name": "bid", "type": "double"}]}
+    parsed = fastavro.parse_schema(avro_schema)
+
+    def datum(i: int) -> bytes:
+        buf = io.BytesIO()
+        fastavro.schemaless_writer(buf, parsed, {"sym": f"S{i % 5}", "bid": i / 4})
+        return buf.getvalue()
+
+    quotes = topic_name + "-avro"
+    tool.create_topic(quotes, 2)
+    tool.produce(Record(quotes, key=None, value=datum(i), partition=i % 2, ts=base + 53 * i) for i in range(400))
+    both = [src, kafkars.SourceTopic.from_earliest(quotes, value=kafkars.Avro(schema=avro_schema, framing="raw"))]
+    got = as_table(kafkars.dask.read_topics(config, both, npartitions=5).compute())
+    ref = kafkars.read_topics(config, both)
+    for c in (topic_name, quotes, "offset", "topic"):
+        assert got.column(c).combine_chunks().equals(ref.column(c).combine_chunks()), c
     # inferred once on the client: every slice decodes into the same columns
     inferred = kafkars.dask.read_topics(config, [kafkars.SourceTopic.from_earliest(topic_name, value=kafkars.Json())], npartitions=3)
     assert len(inferred.compute()) == 900

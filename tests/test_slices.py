@@ -182,3 +182,16 @@ def test_offsets_for_times_without_a_broker() -> None:
     with pytest.raises(kafkars.BrokerUnavailableError, match="127.0.0.1:9"):
         kafkars.offsets_for_times({"bootstrap.servers": "127.0.0.1:9"}, ["t"], [0], timeout_ms=1500)
     assert time.monotonic() - t < 10
+
+
+def test_a_range_stops_fetching_at_its_stop(tool: KafkaTool, config: dict[str, str], topic_name: str) -> None:
+    """Once a partition reaches its stop it is paused for good: librdkafka
+    does not go on prefetching the rest of the log (what it had in flight
+    is discarded and counted)."""
+    tool.create_topic(topic_name, 1)
+    tool.gen(topic_name, partitions=1, count=200_000, value_size=100, ts_start=BASE, ts_step=1)
+    with ConsumerManager(config, [SourceTopic.from_offsets(topic_name, {0: (0, 10)})]) as m:
+        assert m.read_all("live").column("offset").to_pylist() == list(range(10))
+        time.sleep(2)
+        past = m.metrics()["records_past_range"]
+    assert past < 100_000, f"{past} records fetched past the stop: the partition was not paused"
