@@ -174,7 +174,12 @@ char *kafkars_librdkafka_version(void);
  *      "broker_down_timeout_ms": 300000}
  *     Omitted or null members take the defaults shown; unknown members
  *     are an error. time_ms is milliseconds before now for relative_time,
- *     epoch milliseconds for absolute_time. Not NULL.
+ *     epoch milliseconds for absolute_time. Policy "offsets" reads offset
+ *     ranges instead (docs/design.md, "Replay at scale"): the topic then
+ *     has "ranges": [{"partition": p, "start": s, "stop": e}, ...] (the
+ *     partitions not listed are not read; nothing at or past a stop is
+ *     returned) and optionally "min_time_ms" (rows whose ordering
+ *     timestamp is below it are not returned). Not NULL.
  *   out [out]  the new handle on success; untouched on failure.
  *
  * Resolves partitions and replay offsets (docs/design.md, "Creation"),
