@@ -26,8 +26,9 @@
  * Threads:  every function may be called from any thread. Calls on
  *           different managers run in parallel; calls on one manager are
  *           safe (concurrent polls each get distinct rows).
- * Blocking: only kafkars_manager_new (bounded by startup_timeout_ms) and
- *           kafkars_manager_poll (bounded by its timeout_ms) block.
+ * Blocking: only kafkars_manager_new (bounded by startup_timeout_ms),
+ *           kafkars_manager_poll (bounded by its timeout_ms) and
+ *           kafkars_offsets (bounded by its timeout_ms) block.
  * Arrow:    batches cross as Arrow C Data Interface structs. The caller
  *           provides zero-initialised structs; the library fills them and
  *           the caller owns the result: it must call the struct's release
@@ -174,7 +175,12 @@ char *kafkars_librdkafka_version(void);
  *      "broker_down_timeout_ms": 300000}
  *     Omitted or null members take the defaults shown; unknown members
  *     are an error. time_ms is milliseconds before now for relative_time,
- *     epoch milliseconds for absolute_time. Not NULL.
+ *     epoch milliseconds for absolute_time. Policy "offsets" reads offset
+ *     ranges instead (docs/design.md, "Replay at scale"): the topic then
+ *     has "ranges": [{"partition": p, "start": s, "stop": e}, ...] (the
+ *     partitions not listed are not read; nothing at or past a stop is
+ *     returned) and optionally "min_time_ms" (rows whose ordering
+ *     timestamp is below it are not returned). Not NULL.
  *   out [out]  the new handle on success; untouched on failure.
  *
  * Resolves partitions and replay offsets (docs/design.md, "Creation"),
@@ -293,6 +299,39 @@ int32_t kafkars_schema(int32_t which, struct ArrowSchema *out, char **err);
  *   spec_json [in]  the same JSON as kafkars_manager_new, in which "config"
  *                   may be omitted; spec_len bytes. Not NULL. */
 int32_t kafkars_validate(char *spec_json, size_t spec_len, char **err);
+
+/*
+ * Look up partition offsets without a manager: what a planner needs to
+ * split a replay into time slices (docs/design.md, "Replay at scale"),
+ * each slice then read by a manager with the "offsets" policy. Creates a
+ * short-lived consumer that fetches no record.
+ *
+ *   query_json [in]  query_len bytes of UTF-8 JSON:
+ *     {"config": {"bootstrap.servers": "host:9092", ...},  as for kafkars_manager_new
+ *      "topics": ["t", ...],              topic names
+ *      "times_ms": [t0, t1, ...],         epoch ms, >= 0; may be empty
+ *      "max_timestamps": false,           also each partition's largest timestamp
+ *      "timeout_ms": 30000}               bounds the whole call
+ *     Omitted members take the defaults shown; unknown members are an
+ *     error. A topic that does not exist is KAFKARS_ERR_TOPIC_NOT_FOUND.
+ *   out_json   [out] on success, a NUL-terminated string allocated by the
+ *                    library (free it with kafkars_free_string()):
+ *     {"topics": [{"name": "t", "partitions": [
+ *        {"partition": 0, "low": 0, "high": 1200,
+ *         "offsets": [o0, o1, ...], "max_timestamp_ms": 1763884800000}, ...]}, ...]}
+ *     Partitions in partition order. low is the first offset in the log;
+ *     high the offset a consumer with this config reads up to (the high
+ *     watermark, or the last stable offset under
+ *     isolation.level=read_committed). offsets[i] is the first offset
+ *     whose record has a timestamp >= times_ms[i] (transaction markers
+ *     included, as Kafka's offsets-for-times finds them), high when there
+ *     is none, always within [low, high]. max_timestamp_ms (only with
+ *     "max_timestamps": true) is the largest record timestamp in the log,
+ *     markers included, or null for a partition without records; it costs
+ *     about 45 requests.
+ */
+int32_t kafkars_offsets(char *query_json, size_t query_len, char **out_json,
+                        char **err);
 
 /* Debug counters as a JSON object: live_handles, live_managers,
  * goroutines, arrow_live_bytes, arrow_live_allocations, arrow_cached_bytes,

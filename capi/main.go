@@ -335,6 +335,28 @@ func kafkars_validate(spec *C.char, n C.size_t, errOut **C.char) (rc C.int32_t) 
 	return status(opts.Validate(), errOut)
 }
 
+//export kafkars_offsets
+func kafkars_offsets(query *C.char, n C.size_t, outJSON **C.char, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	if query == nil || outJSON == nil {
+		return nullArg("query_json and out_json", errOut)
+	}
+	q, err := kafka.DecodeOffsetsQuery(C.GoBytes(unsafe.Pointer(query), C.int(n)))
+	if err != nil {
+		return status(err, errOut)
+	}
+	topics, err := kafka.Offsets(q)
+	if err != nil {
+		return status(err, errOut)
+	}
+	b, err := json.Marshal(map[string]any{"topics": topics})
+	if err != nil {
+		return status(err, errOut)
+	}
+	*outJSON = C.CString(string(b))
+	return C.KAFKARS_OK
+}
+
 //export kafkars_debug_counters
 func kafkars_debug_counters(outJSON **C.char, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)

@@ -29,10 +29,14 @@ func (m *Merger) under(b Budget) bool {
 // Backpressure decides which partitions to pause and resume now, records
 // the new state, and returns the changes (appended to the given slices).
 func (m *Merger) Backpressure(b Budget, pause, resume []int32) ([]int32, []int32) {
+	pause = m.haltRanged(pause)
 	switch {
 	case m.over(b):
 		for i := range m.parts {
 			p := &m.parts[i]
+			if p.halted {
+				continue
+			}
 			if m.holdsFrontier(i) {
 				if p.paused {
 					p.paused = false

@@ -58,6 +58,11 @@ func (e *Manager) Next(timeout, maxWait time.Duration, until int64, mode PollMod
 		e.mu.Lock()
 		e.stats.released += rec.NumRows() // delivered now
 		e.mu.Unlock()
+	} else if until == UntilLive && e.replayOver() {
+		// nothing to wait for: the bound is reached (a read of a replay
+		// that is live from the start, or the call after its last rows,
+		// returns at once instead of after max_wait)
+		return nil, e.flags(until, false, mode), nil
 	} else {
 		rec, err = e.PollWait(timeout, maxWait)
 		if err != nil {
@@ -94,6 +99,14 @@ func (e *Manager) Next(timeout, maxWait time.Duration, until int64, mode PollMod
 		}
 	}
 	return rec, e.flags(until, cut, mode), nil
+}
+
+// replayOver reports whether the manager is usable and live: every replay
+// row has been returned.
+func (e *Manager) replayOver() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.usableLocked() == nil && e.liveLocked()
 }
 
 func (e *Manager) flags(until int64, cut bool, mode PollMode) PollFlags {

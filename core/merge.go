@@ -26,6 +26,12 @@ type PartitionInfo struct {
 	Partition int32
 	Start     int64 // first offset to replay
 	End       int64 // replay end: records at End and beyond are live
+	// Ranged: read over an offset range (ranges.go): records at End and
+	// beyond, and with a cutoff from the first record at or after it on,
+	// are never returned (no live phase), and rows whose ordering
+	// timestamp is below MinTime (NoMinTime: none) are not returned.
+	Ranged  bool
+	MinTime int64
 }
 
 // frontier is an order key bound: -inf, +inf or (ts, partition index, offset).
@@ -90,6 +96,9 @@ type partition struct {
 	malformed int64 // records whose key or value did not decode (nulled or skipped)
 	dups      int64
 	paused    bool
+	halted    bool      // ranged and at its end: paused for good (Backpressure)
+	belowMin  int64     // ranged: rows not returned, ordering timestamp below MinTime
+	pastEnd   int64     // ranged: records at or past the range's end, discarded
 	consumed  int64     // records delivered
 	heardAt   time.Time // last record, or when it caught up (ordered live: idleness)
 }
@@ -175,6 +184,7 @@ func NewMerger(parts []PartitionInfo, cutoff int64, headers bool) *Merger {
 		if info.Start >= info.End {
 			p.caughtUp = true
 			p.replayEnd = info.Start
+			p.halted = info.Ranged // never assigned: nothing to pause
 		}
 	}
 	m.pool.sizeChunks(len(parts), DefaultMaxBufferedBytes)
@@ -238,6 +248,9 @@ func (m *Merger) Ingest(msgs []source.Msg, events []KafkaEvent) []KafkaEvent {
 				p.dups++ // redelivered after a reconnect or seek: exactly once
 				continue
 			}
+			if p.info.Ranged && m.pastRange(p, msg) {
+				continue
+			}
 			eff := msg.Timestamp
 			keep := true
 			if p.delivered && eff < p.lastEff {
@@ -245,6 +258,11 @@ func (m *Merger) Ingest(msgs []source.Msg, events []KafkaEvent) []KafkaEvent {
 				p.late++
 				m.lateAll++
 				keep = !m.dropLate
+			}
+			if p.info.Ranged && eff < p.info.MinTime {
+				// an earlier slice's row: it only raises the running maximum
+				keep = false
+				p.belowMin++
 			}
 			if keep {
 				var hdr []byte
@@ -526,7 +544,7 @@ func (m *Merger) allCaughtUp() bool {
 // it can still deliver, unless it is idle.
 func (m *Merger) liveBound(i int) frontier {
 	p := &m.parts[i]
-	if m.now.Sub(p.heardAt) >= m.maxIdle {
+	if p.halted || m.now.Sub(p.heardAt) >= m.maxIdle {
 		return plusInf
 	}
 	if !p.delivered {

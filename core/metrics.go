@@ -42,6 +42,11 @@ type Metrics struct {
 	EmptyPolls        int64   `json:"empty_polls"`
 	BuildSeconds      float64 `json:"build_seconds"`
 
+	// offset ranges (the offsets policy): rows below the topic's min
+	// time, and records at or past a range's end; neither is returned
+	RecordsBelowMinTime int64 `json:"records_below_min_time"`
+	RecordsPastRange    int64 `json:"records_past_range"`
+
 	// errors and health
 	ErrorCount      int64   `json:"error_count"`
 	LastError       *string `json:"last_error"` // null when none
@@ -89,6 +94,7 @@ func (e *Manager) Metrics() (m Metrics, err error) {
 		MaxBufferedMessages: e.opts.MaxBufferedMessages,
 		MaxBufferedBytes:    e.opts.MaxBufferedBytes,
 	}
+	m.RecordsBelowMinTime, m.RecordsPastRange = e.m.RangeCounts()
 	if e.lastErr != "" {
 		t := e.lastErr
 		m.LastError = &t

@@ -13,6 +13,7 @@ const (
 	Latest       Policy = "latest"        // the end: nothing to replay, live only
 	RelativeTime Policy = "relative_time" // TimeMs milliseconds before creation
 	AbsoluteTime Policy = "absolute_time" // the first record with timestamp >= TimeMs
+	// Offsets (ranges.go): the given [start, stop) offsets of the listed partitions.
 )
 
 // TopicSpec is one source topic. Its index in Options.Topics is its rank.
@@ -24,6 +25,11 @@ type TopicSpec struct {
 	// values: they are decoded into a typed column (layout.go).
 	Key   *Format `json:"key"`
 	Value *Format `json:"value"`
+	// Ranges and MinTimeMs belong to the Offsets policy (ranges.go): the
+	// offsets to read per partition, and the ordering timestamp below
+	// which rows are not returned (nil: none).
+	Ranges    []PartitionRange `json:"ranges"`
+	MinTimeMs *int64           `json:"min_time_ms"`
 }
 
 // Defaults. Each is the value a user gets without asking; the reasons are
@@ -272,8 +278,12 @@ func (t TopicSpec) Validate() error {
 		if t.TimeMs < 0 {
 			return errInvalid("topic %q: absolute_time must be >= 0 (epoch milliseconds), got %d", t.Name, t.TimeMs)
 		}
+	case Offsets:
 	default:
-		return errInvalid("topic %q: unknown policy %q (expected earliest, latest, relative_time or absolute_time)", t.Name, string(t.Policy))
+		return errInvalid("topic %q: unknown policy %q (expected earliest, latest, relative_time, absolute_time or offsets)", t.Name, string(t.Policy))
+	}
+	if err := t.validateRanges(); err != nil {
+		return err
 	}
 	if t.Key != nil {
 		if err := t.Key.validate(t.Name, "key"); err != nil {

@@ -19,6 +19,9 @@ type topicJSON struct {
 	TimeMs json.RawMessage `json:"time_ms"`
 	Key    *Format         `json:"key"`
 	Value  *Format         `json:"value"`
+	// the offsets policy (ranges.go)
+	Ranges    json.RawMessage `json:"ranges"`
+	MinTimeMs *int64          `json:"min_time_ms"`
 }
 
 type specJSON struct {
@@ -119,6 +122,9 @@ func decodeTopic(i int, t topicJSON) (TopicSpec, error) {
 	}
 	ts.Policy = Policy(*t.Policy)
 	ts.Key, ts.Value = t.Key, t.Value
+	if err := decodeRanges(&ts, t.Ranges, t.MinTimeMs); err != nil {
+		return ts, err
+	}
 	hasTime := len(t.TimeMs) > 0 && string(t.TimeMs) != "null"
 	if hasTime {
 		if err := json.Unmarshal(t.TimeMs, &ts.TimeMs); err != nil {

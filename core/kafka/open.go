@@ -167,6 +167,15 @@ func openWith(r *core.Settings, kc *rdk.Consumer, now time.Time) (*core.Manager,
 			sq, sts = append(sq, int32(i)), append(sts, t.TimeMs)
 		}
 	}
+	if err := resolveRanges(r, parts, ends, func(ps []int32, ts []int64) ([]int64, error) {
+		return offsetsForTimes(kc, ps, ts, deadline)
+	}); err != nil {
+		var ce *core.Error
+		if errors.As(err, &ce) {
+			return nil, err
+		}
+		return nil, kafkaErr("looking up the first offsets of the ranges", err)
+	}
 	if len(sq) > 0 {
 		starts, err := offsetsForTimes(kc, sq, sts, deadline, remaining)
 		if err != nil {
@@ -182,11 +191,8 @@ func openWith(r *core.Settings, kc *rdk.Consumer, now time.Time) (*core.Manager,
 			parts[i].Start = s
 		}
 	}
-	starts := make([]int64, len(parts))
-	for i := range parts {
-		starts[i] = parts[i].Start
-	}
-	if err := kc.Assign(all, starts); err != nil {
+	assign, starts := assignment(parts)
+	if err := kc.Assign(assign, starts); err != nil {
 		return nil, kafkaErr("assign", err)
 	}
 	return core.NewManager(r, parts, kc, cmem.Default, typed), nil

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from kafkars._lib import librdkafka_version
     from kafkars._manager import ConsumerManager, read_topics, validate_source_topic
     from kafkars._scan import Scan, scan
+    from kafkars._slices import PartitionOffsets, ReplayPlan, TimeSlice, offsets_for_times, plan_replay
     from kafkars.schema import (
         MESSAGE_SCHEMA,
         MESSAGE_SCHEMA_WITH_HEADERS,
@@ -61,6 +62,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "read_topics": ("kafkars._manager", "read_topics"),
     "validate_source_topic": ("kafkars._manager", "validate_source_topic"),
     "Scan": ("kafkars._scan", "Scan"),
+    "PartitionOffsets": ("kafkars._slices", "PartitionOffsets"),
+    "ReplayPlan": ("kafkars._slices", "ReplayPlan"),
+    "TimeSlice": ("kafkars._slices", "TimeSlice"),
+    "offsets_for_times": ("kafkars._slices", "offsets_for_times"),
+    "plan_replay": ("kafkars._slices", "plan_replay"),
     "scan": ("kafkars._scan", "scan"),
     "MESSAGE_SCHEMA": ("kafkars.schema", "MESSAGE_SCHEMA"),
     "MESSAGE_SCHEMA_WITH_HEADERS": ("kafkars.schema", "MESSAGE_SCHEMA_WITH_HEADERS"),
@@ -122,12 +128,17 @@ __all__ = [
     "PARTITION_STATE_SCHEMA",
     "Scan",
     "PARTITION_STATS_SCHEMA",
+    "PartitionOffsets",
+    "ReplayPlan",
+    "TimeSlice",
     "SourceTopic",
     "TopicNotFoundError",
     "__version__",
     "get_message_schema",
     "get_partition_state_schema",
     "librdkafka_version",
+    "offsets_for_times",
+    "plan_replay",
     "read_topics",
     "scan",
     "validate_source_topic",

@@ -308,3 +308,29 @@ def __getattr__(name: str) -> Any:
         module, attr = _RUST_NAMES[name]
         return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def offsets(query: bytes) -> dict[str, Any]:
+    """kafkars_offsets: partition offsets for a planner, without a manager.
+
+    Blocks up to the query's timeout_ms in the native library, so it runs
+    in a helper thread while this one waits in short slices (Ctrl-C
+    interrupts it at once; the abandoned lookup ends on its own).
+    """
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        out = ffi.new("char**")
+        err = ffi.new("char**")
+        status = lib.kafkars_offsets(query, len(query), out, err)
+        box["result"] = (int(status), take_string(out[0]) if status == 0 else take_string(err[0]))
+
+    t = threading.Thread(target=run, name="kafkars-offsets", daemon=True)
+    t.start()
+    while t.is_alive():
+        t.join(SLICE_MS / 1000.0)
+    status, text = box["result"]
+    if status != 0:
+        raise error(status, text)
+    result: dict[str, Any] = json.loads(text)
+    return result

@@ -27,6 +27,25 @@ def _where(index: int, name: Any) -> str:
     return f"topics[{index}] ({name!r})" if isinstance(name, str) else f"topics[{index}]"
 
 
+def offset_ranges(name: str, ranges: Mapping[int, tuple[int, int]]) -> tuple[tuple[int, int, int], ...]:
+    """``{partition: (start, stop)}`` -> sorted ``((partition, start, stop), ...)``,
+    checked (the core checks again)."""
+    if not isinstance(ranges, Mapping):
+        raise ConfigError(f"topic {name!r}: ranges must be a dict {{partition: (start, stop)}}, got {type(ranges).__name__}")
+    out = []
+    for p, r in ranges.items():
+        ok = isinstance(p, int) and not isinstance(p, bool) and isinstance(r, (tuple, list)) and len(r) == 2
+        if ok:
+            start, stop = r
+            ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (start, stop))
+        if not ok:
+            raise ConfigError(f"topic {name!r}: ranges must map a partition (int) to (start, stop) offsets, got {p!r}: {r!r}")
+        if p < 0 or start < 0 or stop < start:
+            raise ConfigError(f"topic {name!r} partition {p}: need partition >= 0 and 0 <= start <= stop, got ({start}, {stop})")
+        out.append((int(p), int(start), int(stop)))
+    return tuple(sorted(out))
+
+
 def as_source_topic(obj: Any, index: int) -> SourceTopic:
     """A SourceTopic for ``topics[index]`` (a copy: the caller's object may
     change later without changing the manager's).

@@ -3,6 +3,7 @@ their partition state.
 
     kafkars replay -b localhost:9092 -t trades -t quotes:relative_time:1h -o day.parquet
     kafkars replay -b localhost:9092 -t trades --until 2026-11-23T12:00:00Z -o - | duckdb ...
+    kafkars replay -b localhost:9092 -t trades --start 2026-11-23T08:00:00Z --end 2026-11-23T09:00:00Z -o hour.parquet
     kafkars state  -b localhost:9092 -t trades
     kafkars broker --data-dir kafka-data --port 9092     # a local Kafka broker for notebooks and tests
 
@@ -32,6 +33,7 @@ import pyarrow as pa
 from kafkars._errors import ConfigError, KafkarsError
 from kafkars._lib import librdkafka_version, version
 from kafkars._manager import ConsumerManager
+from kafkars._slices import plan_replay
 from kafkars._time import parse_duration_ms, parse_time_ms
 from kafkars.source_topic import SourceTopic
 from kafkars.formats import Avro, Json, Protobuf
@@ -149,13 +151,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
     key_format, value_format = _format(args, "key"), _format(args, "value")
     topics = [dataclasses.replace(parse_topic(t), key=key_format, value=value_format) for t in args.topic]
     until: Any = "live" if args.until == "live" else parse_time_ms(args.until, "--until")
+    topics, cutoff = _time_range(args, topics)
     progress = sys.stderr.isatty() and not args.no_progress and not args.quiet
     t0 = time.monotonic()
     rows = 0
     lo = hi = None
     headers: Any = args.headers_layout if args.headers else False
     with ConsumerManager(_config(args), topics, batch_size=args.batch_size, startup_timeout_ms=args.startup_timeout_ms,
-                         include_headers=headers, late=args.late, ordering_timestamp=args.ordering_timestamp) as m:
+                         include_headers=headers, late=args.late, ordering_timestamp=args.ordering_timestamp,
+                         cutoff_ms=cutoff) as m:
         writer = _Writer(args.output, m.schema)
         try:
             for batch in m.iter_batches(until, follow=args.follow, progress=progress):
@@ -181,6 +185,21 @@ def cmd_replay(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _time_range(args: argparse.Namespace, topics: list[SourceTopic]) -> tuple[list[SourceTopic], int | None]:
+    """--start/--end: the rows whose ordering timestamp is in [start, end),
+    read over the offset ranges offsets-for-times gives for the two times
+    (one time slice, docs/guides/scale.md)."""
+    if args.start is None and args.end is None:
+        return topics, None
+    if args.until != "live" or args.follow:
+        raise ConfigError("--start/--end give the time range: do not combine them with --until or --follow")
+    start = None if args.start is None else parse_time_ms(args.start, "--start")
+    end = None if args.end is None else parse_time_ms(args.end, "--end")
+    plan = plan_replay(_config(args), topics, start=start, end=end, npartitions=1, timeout_ms=args.startup_timeout_ms)
+    s = plan.slices[0]
+    return s.source_topics(plan.topics), s.upper_ms
 
 
 def cmd_state(args: argparse.Namespace) -> int:
@@ -303,6 +322,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="'live' (default: everything there at start), or a time: ISO 8601, epoch ms, 'now'; "
                         "a time bound ends at the replay end unless --follow")
     r.add_argument("--follow", action="store_true", help="with a time --until: read on into live records until that time")
+    r.add_argument("--start", metavar="TIME",
+                   help="rows whose ordering timestamp is at or after TIME (read from the offsets for that time; "
+                        "topics without a policy)")
+    r.add_argument("--end", metavar="TIME", help="rows whose ordering timestamp is before TIME (instead of --until)")
     r.add_argument("-o", "--output", help="out.parquet, out.arrow (IPC file), out.arrows (IPC stream) or - (IPC stream to stdout)")
     r.add_argument("--batch-size", type=int, default=10_000)
     r.add_argument("--no-progress", action="store_true", help="no progress bar (default: shown on a terminal)")

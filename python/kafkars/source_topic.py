@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
+from typing import Mapping
 
 from kafkars._errors import ConfigError
 from kafkars._time import DurationLike, TimeLike, to_epoch_ms, to_ms
 from kafkars.formats import Format
 
-POLICIES = ("earliest", "latest", "relative_time", "absolute_time")
+POLICIES = ("earliest", "latest", "relative_time", "absolute_time", "offsets")
 
 
 @dataclass(repr=False)
@@ -48,13 +49,16 @@ class SourceTopic:
     time_ms: int | None = None
     key: Format | None = field(default=None, kw_only=True)
     value: Format | None = field(default=None, kw_only=True)
+    #: The offsets policy (from_offsets): ((partition, start, stop), ...)
+    #: and the min time.
+    ranges: tuple[tuple[int, int, int], ...] | None = field(default=None, kw_only=True)
+    min_time_ms: int | None = field(default=None, kw_only=True)
 
     def __repr__(self) -> str:
         out = f"SourceTopic(name={self.name!r}, policy={self.policy!r}, time_ms={self.time_ms!r}"
-        if self.key is not None:
-            out += f", key={self.key!r}"
-        if self.value is not None:
-            out += f", value={self.value!r}"
+        for f in ("key", "value", "ranges", "min_time_ms"):
+            if getattr(self, f) is not None:
+                out += f", {f}={getattr(self, f)!r}"
         return out + ")"
 
     @staticmethod
@@ -98,13 +102,60 @@ class SourceTopic:
             )
         return SourceTopic(name=name, policy="absolute_time", time_ms=ms, key=key, value=value)
 
+    @staticmethod
+    def from_offsets(
+        name: str,
+        ranges: Mapping[int, tuple[int, int]],
+        *,
+        min_time: TimeLike | None = None,
+        key: Format | None = None,
+        value: Format | None = None,
+    ) -> "SourceTopic":
+        """Read the given offsets: ``{partition: (start, stop), ...}``, each
+        ``[start, stop)``; partitions not listed are not read.
+
+        Records at or past a partition's stop offset (or past its end at
+        creation, if lower) are never returned: there is no live phase.
+        With ``min_time`` (a time), rows whose ordering timestamp is below
+        it are read (they count for the running maximum) but not returned.
+        This is one time slice of a longer replay (docs/guides/scale.md)::
+
+            SourceTopic.from_offsets("trades", {0: (1200, 5400), 1: (980, 5002)})
+        """
+        return SourceTopic(name=name, policy="offsets", key=key, value=value,
+                           ranges=offset_ranges(name, ranges),
+                           min_time_ms=None if min_time is None else to_epoch_ms(min_time, f"topic {name!r}: min_time"))
+
     def to_spec(self) -> dict[str, object]:
         out: dict[str, object] = {"name": self.name, "policy": self.policy, "time_ms": self.time_ms}
+        if self.ranges is not None:
+            out["ranges"] = [{"partition": p, "start": a, "stop": b} for p, a, b in self.ranges]
+        if self.min_time_ms is not None:
+            out["min_time_ms"] = self.min_time_ms
         if self.key is not None:
             out["key"] = self.key.to_spec()
         if self.value is not None:
             out["value"] = self.value.to_spec()
         return out
+
+
+def offset_ranges(name: str, ranges: Mapping[int, tuple[int, int]]) -> tuple[tuple[int, int, int], ...]:
+    """``{partition: (start, stop)}`` -> sorted ``((partition, start, stop), ...)``,
+    checked (the core checks again)."""
+    if not isinstance(ranges, Mapping):
+        raise ConfigError(f"topic {name!r}: ranges must be a dict {{partition: (start, stop)}}, got {type(ranges).__name__}")
+    out = []
+    for p, r in ranges.items():
+        ok = isinstance(p, int) and not isinstance(p, bool) and isinstance(r, (tuple, list)) and len(r) == 2
+        if ok:
+            start, stop = r
+            ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (start, stop))
+        if not ok:
+            raise ConfigError(f"topic {name!r}: ranges must map a partition (int) to (start, stop) offsets, got {p!r}: {r!r}")
+        if p < 0 or start < 0 or stop < start:
+            raise ConfigError(f"topic {name!r} partition {p}: need partition >= 0 and 0 <= start <= stop, got ({start}, {stop})")
+        out.append((int(p), int(start), int(stop)))
+    return tuple(sorted(out))
 
 
 __all__ = ["SourceTopic"]
