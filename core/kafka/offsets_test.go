@@ -50,7 +50,7 @@ func TestOffsetsArguments(t *testing.T) {
 	}{
 		{"no broker", OffsetsQuery{Topics: []string{"a"}}, "bootstrap.servers"},
 		{"no topic", OffsetsQuery{Config: map[string]string{"bootstrap.servers": "h:1"}}, "topics is empty"},
-		{"twice", OffsetsQuery{Config: map[string]string{"bootstrap.servers": "h:1"}, Topics: []string{"a", "a"}}, `topic "a" is listed twice`},
+		{"twice", OffsetsQuery{Config: map[string]string{"bootstrap.servers": "h:1"}, Topics: []string{"a", "a"}}, `duplicate topic "a"`},
 		{"bad property", OffsetsQuery{Config: map[string]string{"bootstrap.servers": "h:1", "no.such.property": "1"}, Topics: []string{"a"}, Timeout: time.Second}, "no.such.property"},
 	}
 	for _, tc := range tests {

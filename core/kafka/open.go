@@ -148,7 +148,7 @@ func openWith(r *core.Settings, kc *rdk.Consumer, now time.Time) (*core.Manager,
 		all[i] = int32(i)
 		endQ[i] = rdk.OffsetEnd
 	}
-	ends, err := offsetsForTimes(kc, all, endQ, deadline, remaining)
+	ends, err := offsetsForTimes(kc, all, endQ, deadline)
 	if err != nil {
 		return nil, kafkaErr("looking up end offsets", err)
 	}
@@ -177,7 +177,7 @@ func openWith(r *core.Settings, kc *rdk.Consumer, now time.Time) (*core.Manager,
 		return nil, kafkaErr("looking up the first offsets of the ranges", err)
 	}
 	if len(sq) > 0 {
-		starts, err := offsetsForTimes(kc, sq, sts, deadline, remaining)
+		starts, err := offsetsForTimes(kc, sq, sts, deadline)
 		if err != nil {
 			return nil, kafkaErr("looking up start offsets", err)
 		}
@@ -204,9 +204,9 @@ const retryPause = 100 * time.Millisecond
 // offsetsForTimes is kc.OffsetsForTimes, asked again while a partition's
 // leadership is in transition (a broker that has just restarted answers
 // UNKNOWN_LEADER_EPOCH for a moment), until the startup deadline.
-func offsetsForTimes(kc *rdk.Consumer, parts []int32, ts []int64, deadline time.Time, remaining func() time.Duration) ([]int64, error) {
+func offsetsForTimes(kc *rdk.Consumer, parts []int32, ts []int64, deadline time.Time) ([]int64, error) {
 	for {
-		out, err := kc.OffsetsForTimes(parts, ts, remaining())
+		out, err := kc.OffsetsForTimes(parts, ts, max(time.Until(deadline), 100*time.Millisecond))
 		var ke *rdk.KafkaError
 		if err == nil || !errors.As(err, &ke) || !rdk.LeaderInTransition(ke.Code) || time.Until(deadline) < 2*retryPause {
 			return out, err
