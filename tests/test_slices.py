@@ -172,7 +172,7 @@ def test_cli_start_end(kafka, sliced: slicedata.Sliced, config: dict[str, str], 
     got = ipc.open_file(str(out)).read_all()
     slicedata.assert_same_rows(got, slicedata.reference(config, d, start, end), "kafkars replay --start --end")
     r = subprocess.run([sys.executable, "-m", "kafkars", *args, "--until", str(end)], capture_output=True, timeout=120)
-    assert r.returncode == 1 and b"do not combine them with --until" in r.stderr
+    assert r.returncode == 2 and b"do not combine them with --until" in r.stderr  # bad arguments
 
 
 def test_offsets_for_times_without_a_broker() -> None:
