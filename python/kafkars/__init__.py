@@ -19,11 +19,13 @@ from kafkars._errors import (
     InternalError,
     KafkaError,
     KafkarsError,
+    ProduceError,
     TopicNotFoundError,
 )
 from kafkars import _lib
 from kafkars._lib import librdkafka_version, version as _version
 from kafkars._manager import ConsumerManager, read_topics, validate_source_topic
+from kafkars._producer import PartitionCount, ProduceResult, Producer, produce, send_to_dead_letter
 from kafkars._topics import SourceTopic
 from kafkars.formats import Avro, Json, Protobuf, SchemaRegistry
 from kafkars.schema import (
@@ -60,12 +62,18 @@ __all__ = [
     "MESSAGE_SCHEMA",
     "MESSAGE_SCHEMA_WITH_HEADERS",
     "PARTITION_STATE_SCHEMA",
+    "PartitionCount",
+    "ProduceError",
+    "ProduceResult",
+    "Producer",
     "SourceTopic",
     "TopicNotFoundError",
     "__version__",
     "get_message_schema",
     "get_partition_state_schema",
     "librdkafka_version",
+    "produce",
     "read_topics",
+    "send_to_dead_letter",
     "validate_source_topic",
 ]

@@ -71,6 +71,9 @@ const (
 	ErrAuthentication  int32 = C.RD_KAFKA_RESP_ERR__AUTHENTICATION
 	ErrOffsetOutOfRng  int32 = C.RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE
 	ErrTopicAuthFailed int32 = C.RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED
+	ErrInvalidArg      int32 = C.RD_KAFKA_RESP_ERR__INVALID_ARG
+	ErrMsgSizeTooLarge int32 = C.RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE
+	ErrMsgTimedOut     int32 = C.RD_KAFKA_RESP_ERR__MSG_TIMED_OUT
 )
 
 // Transient reports codes a request may get while a partition's leadership
