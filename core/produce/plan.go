@@ -51,10 +51,10 @@ func DecodeSpec(b []byte) (Spec, error) {
 type bytesMode int
 
 const (
-	modeNone bytesMode = iota
-	modeRaw            // binary/utf8 in any offset layout: the bytes as they are
-	modeFixed          // fixed_size_binary: the bytes, copied into offsets
-	modeJSON           // anything else: one JSON document per row
+	modeNone  bytesMode = iota
+	modeRaw             // binary/utf8 in any offset layout: the bytes as they are
+	modeFixed           // fixed_size_binary: the bytes, copied into offsets
+	modeJSON            // anything else: one JSON document per row
 )
 
 // Plan is a Spec checked against a schema.

@@ -59,12 +59,12 @@ func (e *RowError) Error() string {
 // Preparer turns record batches of the plan's schema into Batches. It
 // reuses its buffers: a Batch is valid until the next Prepare.
 type Preparer struct {
-	plan        *Plan
-	key, value  Bytes
-	ts          []int64
-	tsValid     []byte
-	part        []int32
-	partValid   []byte
+	plan       *Plan
+	key, value Bytes
+	ts         []int64
+	tsValid    []byte
+	part       []int32
+	partValid  []byte
 }
 
 // NewPreparer returns a Preparer for the plan.

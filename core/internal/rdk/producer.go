@@ -71,7 +71,7 @@ type Batch struct {
 // goroutine at a time.
 type Producer struct {
 	p     *C.kr_producer
-	batch *C.kr_batch // C memory: it holds pointers into pinned Go memory
+	batch *C.kr_batch        // C memory: it holds pointers into pinned Go memory
 	vdata [4]*unsafe.Pointer // view buffer lists: key, value, header name, header value
 	vcap  [4]int
 	err   *C.char
