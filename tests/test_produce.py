@@ -300,3 +300,29 @@ def test_cli_produce(config: dict[str, str], tool: KafkaTool, topic_name: str, t
     from collections import Counter
 
     assert Counter(got["value"].to_pylist()) == Counter(src["value"].to_pylist() * 2)
+
+
+def test_ctrl_c_interrupts_produce(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """produce() waits in slices with the GIL released: SIGINT raises
+    KeyboardInterrupt at once, even while no broker answers."""
+    import signal
+
+    script = tmp_path / "p.py"
+    script.write_text(
+        "import sys, pyarrow as pa, kafkars\n"
+        "print('ready', flush=True)\n"
+        "try:\n"
+        "    kafkars.produce({'bootstrap.servers': '127.0.0.1:1'}, 't', pa.table({'value': [b'x'] * 1000}),\n"
+        "                    startup_timeout_ms=60_000)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n"
+    )
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(1.0)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert "interrupted" in out
+    assert time.monotonic() - t0 < 3, "the interrupt took too long"

@@ -9,7 +9,7 @@ package produce
 //	float16/32/64           shortest round-trip numbers; NaN and ±Inf, which
 //	                        JSON cannot hold, as the strings "NaN",
 //	                        "Infinity", "-Infinity"
-//	decimal32..256          exact numbers (e.g. 12.50)
+//	decimal32..256          exact numbers (12.5 for 12.50: no float on the way)
 //	utf8, large_utf8, view  strings (invalid UTF-8 replaced by U+FFFD)
 //	binary, fixed_size_binary, views  base64 strings (standard alphabet)
 //	timestamp               RFC 3339 UTC strings with the unit's digits:
