@@ -183,6 +183,8 @@ def main() -> None:
            "medians": medians, "command": cmd, "machine": {"platform": platform.platform(), "python": sys.version.split()[0],
                                                            "pyarrow": pa.__version__}}
     out_dir = REPO / "bench" / "results"
+    if a.records < 1_000_000 or a.only:
+        out_dir = out_dir / "dev"  # development runs: not for the docs
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f"{res['id']}.json").write_text(json.dumps(res, indent=1))
     if set(contenders) >= {"kafkars", "confluent-python", "ceiling", "confluent-go"}:
