@@ -20,9 +20,10 @@
  *           storage) or [in,out]. An [out] pointer must not be NULL unless
  *           its description says "may be NULL": a NULL one is reported as
  *           KAFKARS_ERR_CONFIG naming the parameter, never a crash.
- * Handles:  a manager is a kafkars_handle (never 0). Handles are not
- *           reused. After kafkars_manager_close() every call on the handle
- *           returns KAFKARS_ERR_CLOSED, except close itself (returns OK).
+ * Handles:  a manager, a producer and a send are each a kafkars_handle
+ *           (never 0). Handles are not reused. After the close function
+ *           of a handle every call on it returns KAFKARS_ERR_CLOSED,
+ *           except close itself (returns OK).
  * Threads:  every function may be called from any thread. Calls on
  *           different managers run in parallel; calls on one manager are
  *           safe (concurrent polls each get distinct rows).
@@ -330,7 +331,8 @@ int32_t kafkars_producer_new(char *config_json, size_t config_len,
  * Returns at once; the rows are read and sent in the background, with no
  * call into the caller's language per row.
  *
- *   producer  [in]  a producer handle, with no send running.
+ *   producer  [in]  a producer handle with no send running (else
+ *                   KAFKARS_ERR_CONFIG: the producer is busy).
  *   spec_json [in]  spec_len bytes of UTF-8 JSON naming the columns:
  *     {"topic": "t", "key": "k", "value": "value", "timestamp": "ts",
  *      "partition": "p", "headers": "h"}
@@ -342,9 +344,10 @@ int32_t kafkars_producer_new(char *config_json, size_t config_len,
  *     integer type). headers: list<struct<key: utf8, value: binary>> or
  *     map<utf8, binary>. A column that does not exist or has another type
  *     is KAFKARS_ERR_CONFIG naming it. Not NULL.
- *   data      [in,out] a stream the library takes over in every case
- *                   (moved out: the caller's struct is released/empty
- *                   afterwards and must not be released by the caller).
+ *   data      [in,out] a stream (not NULL, not released) that the library
+ *                   takes over whatever the status: it is moved out, and
+ *                   the caller's struct is left released (do not call its
+ *                   release). Read from a library thread, batch by batch.
  *   out_send  [out] the send handle on success.
  */
 int32_t kafkars_producer_send(kafkars_handle producer, char *spec_json,

@@ -402,8 +402,8 @@ func kafkars_producer_new(spec *C.char, n C.size_t, out *C.kafkars_handle, errOu
 func kafkars_producer_send(ph C.kafkars_handle, spec *C.char, n C.size_t, data *C.struct_ArrowArrayStream,
 	out *C.kafkars_handle, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
-	if spec == nil || data == nil || out == nil {
-		return nullArg("spec_json, data and out_send", errOut)
+	if data == nil {
+		return nullArg("data", errOut)
 	}
 	if data.release == nil {
 		return status(&core.Error{Kind: core.KindConfig, Msg: "data: the stream was already released"}, errOut)
@@ -415,7 +415,12 @@ func kafkars_producer_send(ph C.kafkars_handle, spec *C.char, n C.size_t, data *
 	}
 	input, ok := rr.(array.RecordReader)
 	if !ok {
+		rr.(interface{ Release() }).Release()
 		return status(&core.Error{Kind: core.KindInternal, Msg: "data: the imported stream is not a record reader"}, errOut)
+	}
+	if spec == nil || out == nil {
+		input.Release()
+		return nullArg("spec_json and out_send", errOut)
 	}
 	spc, err := produce.DecodeSpec(C.GoBytes(unsafe.Pointer(spec), C.int(n)))
 	if err != nil {
