@@ -326,3 +326,10 @@ def test_ctrl_c_interrupts_produce(tmp_path) -> None:  # type: ignore[no-untyped
     out, _ = proc.communicate(timeout=30)
     assert "interrupted" in out
     assert time.monotonic() - t0 < 3, "the interrupt took too long"
+
+
+def test_no_broker_is_reported_in_time() -> None:
+    t0 = time.monotonic()
+    with pytest.raises(kafkars.BrokerUnavailableError, match=r'cannot reach Kafka at bootstrap.servers="127.0.0.1:1" within startup_timeout_ms=1500'):
+        kafkars.produce({"bootstrap.servers": "127.0.0.1:1"}, "t", pa.table({"value": [b"x"]}), startup_timeout_ms=1500)
+    assert time.monotonic() - t0 < 4

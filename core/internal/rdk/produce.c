@@ -383,26 +383,26 @@ int32_t kr_producer_fatal(kr_producer *p, char *buf, size_t size) {
         return rd_kafka_fatal_error(p->rk, buf, size);
 }
 
-int64_t kr_producer_partitions(kr_producer *p, const char *topic,
-                               int timeout_ms) {
+int32_t kr_producer_partitions(kr_producer *p, const char *topic,
+                               int timeout_ms, int32_t *out) {
+        *out = 0;
         rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, topic, NULL);
         if (!rkt)
-                return -(int64_t)rd_kafka_last_error();
+                return rd_kafka_last_error();
         const struct rd_kafka_metadata *md = NULL;
         rd_kafka_resp_err_t err =
             rd_kafka_metadata(p->rk, 0, rkt, &md, timeout_ms);
         rd_kafka_topic_destroy(rkt);
         if (err)
-                return -(int64_t)err;
-        int64_t out;
+                return err;
         if (md->topic_cnt < 1)
-                out = -(int64_t)RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+                err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
         else if (md->topics[0].err)
-                out = -(int64_t)md->topics[0].err;
+                err = md->topics[0].err;
         else
-                out = md->topics[0].partition_cnt;
+                *out = md->topics[0].partition_cnt;
         rd_kafka_metadata_destroy(md);
-        return out;
+        return err;
 }
 
 void kr_producer_destroy(kr_producer *p) {

@@ -138,10 +138,11 @@ int32_t kr_producer_fatal(kr_producer *p, char *buf, size_t size);
 
 size_t kr_producer_logs(kr_producer *p, char *buf, size_t size);
 
-/* Partitions of topic from a metadata request (blocks up to timeout_ms);
- * < 0: minus the rd_kafka_resp_err_t. */
-int64_t kr_producer_partitions(kr_producer *p, const char *topic,
-                               int timeout_ms);
+/* Partitions of topic into *out from a metadata request (blocks up to
+ * timeout_ms). Returns 0 or the rd_kafka_resp_err_t (librdkafka's own
+ * codes are negative). */
+int32_t kr_producer_partitions(kr_producer *p, const char *topic,
+                               int timeout_ms, int32_t *out);
 
 /* Destroy the producer (records still queued fail with _DESTROY). */
 void kr_producer_destroy(kr_producer *p);

@@ -110,9 +110,8 @@ func NewProducer(props []Prop, logStderr bool) (*Producer, error) {
 func (k *Producer) Partitions(topic string, timeoutMs int) (int, error) {
 	ct := C.CString(topic)
 	defer C.free(unsafe.Pointer(ct))
-	n := int64(C.kr_producer_partitions(k.p, ct, C.int(timeoutMs)))
-	if n < 0 {
-		code := int32(-n)
+	var n C.int32_t
+	if code := int32(C.kr_producer_partitions(k.p, ct, C.int(timeoutMs), &n)); code != 0 {
 		return 0, &KafkaError{Code: code, Op: "metadata for topic " + topic, Msg: ErrString(code)}
 	}
 	return int(n), nil

@@ -76,3 +76,17 @@ func TestProduceLoop(t *testing.T) {
 		t.Fatalf("counts %+v", c)
 	}
 }
+
+// Without a broker the metadata request fails with librdkafka's own
+// (negative) codes, never a partition count.
+func TestPartitionsNoBroker(t *testing.T) {
+	p, err := NewProducer([]Prop{{Key: "bootstrap.servers", Value: "127.0.0.1:1"}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	n, err := p.Partitions("t", 300)
+	if err == nil || n != 0 {
+		t.Fatalf("n=%d err=%v, want an error", n, err)
+	}
+}
