@@ -103,10 +103,11 @@ def _reader(data: ArrowData) -> tuple[pa.RecordBatchReader, int | None]:
         else:  # pyarrow 14
             reader = pa.RecordBatchReader._import_from_c_capsule(data.__arrow_c_stream__())
         n = None
-        try:  # a polars DataFrame or a pandas DataFrame knows its size
-            n = int(data.shape[0])
-        except Exception:  # noqa: BLE001 - DuckDB relations have no cheap count
-            n = None
+        if type(data).__module__.split(".")[0] in ("polars", "pandas"):  # they know their size (DuckDB would count)
+            try:
+                n = int(data.shape[0])
+            except Exception:  # noqa: BLE001 - only for the progress bar
+                n = None
         return reader, n
     if isinstance(data, Sequence) and data and all(isinstance(b, pa.RecordBatch) for b in data):
         return pa.RecordBatchReader.from_batches(data[0].schema, list(data)), sum(b.num_rows for b in data)
