@@ -193,7 +193,7 @@ log "cffi module from capi/kafkars.h"
 # 5. tools (optional) ----------------------------------------------------------
 if [ "$mode" = tools ]; then
   mkdir -p "$out/bin"
-  for t in cmd/kafkatool bench/cmd/bench-batch bench/cmd/bench-poll bench/cmd/bench-floor bench/cmd/bench-producer; do
+  for t in cmd/kafkatool bench/cmd/bench-batch bench/cmd/bench-poll bench/cmd/bench-floor bench/cmd/bench-producer bench/cmd/bench-produce; do
     log "tool $(basename "$t")"
     go build -tags dynamic \
       -ldflags "-extldflags '-Wl,-rpath,$rk/lib -Wl,--enable-new-dtags'" \

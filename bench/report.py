@@ -445,6 +445,18 @@ def document(results: dict[str, Any], json_path: Path, png_path: Path, doc_path:
     return "\n".join(lines)
 
 
+def keep_producing(text: str, doc: Path) -> str:
+    """The page with the "Producing" section of the current page kept: that
+    section comes from another run (bench/produce.py) and is not redone here."""
+    from bench.produce import BEGIN, END
+
+    old = doc.read_text() if doc.exists() else ""
+    if BEGIN not in old or END not in old or BEGIN in text:
+        return text
+    section = old[old.index(BEGIN): old.index(END) + len(END)]
+    return text.rstrip("\n") + "\n\n" + section + "\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("results", type=Path)
@@ -458,7 +470,7 @@ def main() -> None:
     print(markdown(results))
     if args.docs:
         doc = REPO / "docs" / "benchmarks.md"
-        doc.write_text(document(results, args.results.resolve(), png.resolve(), doc))
+        doc.write_text(keep_producing(document(results, args.results.resolve(), png.resolve(), doc), doc))
         print(f"wrote {doc}")
 
 

@@ -20,15 +20,17 @@
  *           storage) or [in,out]. An [out] pointer must not be NULL unless
  *           its description says "may be NULL": a NULL one is reported as
  *           KAFKARS_ERR_CONFIG naming the parameter, never a crash.
- * Handles:  a manager is a kafkars_handle (never 0). Handles are not
- *           reused. After kafkars_manager_close() every call on the handle
- *           returns KAFKARS_ERR_CLOSED, except close itself (returns OK).
+ * Handles:  a manager, a producer and a send are each a kafkars_handle
+ *           (never 0). Handles are not reused. After the close function
+ *           of a handle every call on it returns KAFKARS_ERR_CLOSED,
+ *           except close itself (returns OK).
  * Threads:  every function may be called from any thread. Calls on
  *           different managers run in parallel; calls on one manager are
  *           safe (concurrent polls each get distinct rows).
  * Blocking: only kafkars_manager_new (bounded by startup_timeout_ms),
- *           kafkars_manager_poll (bounded by its timeout_ms) and
- *           kafkars_offsets (bounded by its timeout_ms) block.
+ *           kafkars_manager_poll, kafkars_send_wait and kafkars_offsets
+ *           (bounded by their timeouts) and kafkars_producer_close (see
+ *           there) block.
  * Arrow:    batches cross as Arrow C Data Interface structs. The caller
  *           provides zero-initialised structs; the library fills them and
  *           the caller owns the result: it must call the struct's release
@@ -72,6 +74,10 @@
  * on_error='raise' (the message names topic, partition, offset and cause),
  * or its schema could not be fetched from the registry. */
 #define KAFKARS_ERR_DECODE 7
+/* A record could not be written (refused by librdkafka, failed delivery,
+ * or a value that cannot be sent such as a negative timestamp): the
+ * message names the first such row by its index in the input, and why. */
+#define KAFKARS_ERR_PRODUCE 8
 
 /* Schemas for kafkars_schema(). */
 #define KAFKARS_SCHEMA_MESSAGE 0              /* key, value, topic, partition, offset, timestamp */
@@ -340,6 +346,103 @@ int32_t kafkars_offsets(char *query_json, size_t query_len, char **out_json,
  * for a hot loop.
  *   out_json [out]  allocated by the library: free with kafkars_free_string(). */
 int32_t kafkars_debug_counters(char **out_json, char **err);
+
+/*
+ * Producing (docs/design.md, "Producing and dead letters").
+ *
+ * A producer is a handle like a manager's (never 0, not reused). It runs
+ * one send at a time: kafkars_producer_send() starts producing an Arrow
+ * stream in the background and returns a send handle; kafkars_send_wait()
+ * waits for it in slices; kafkars_send_close() frees the send handle
+ * (aborting the send if it is still running).
+ */
+
+/*
+ * Create a producer. Does not block (no request is made yet).
+ *
+ *   config_json [in]  config_len bytes of UTF-8 JSON, no terminator needed:
+ *     {"config": {"bootstrap.servers": "host:9092", ...},  librdkafka producer
+ *                                                           properties, string values
+ *      "startup_timeout_ms": 15000}                          how long a send waits for
+ *                                                           the topic's metadata
+ *     kafkars sets enable.idempotence=true unless config sets it (so acks=all).
+ *     Unknown members are an error. Not NULL.
+ *   out [out]  the new producer handle on success; untouched on failure.
+ */
+int32_t kafkars_producer_new(char *config_json, size_t config_len,
+                             kafkars_handle *out, char **err);
+
+/*
+ * Start producing the record batches of an Arrow stream to one topic.
+ * Returns at once; the rows are read and sent in the background, with no
+ * call into the caller's language per row.
+ *
+ *   producer  [in]  a producer handle with no send running (else
+ *                   KAFKARS_ERR_CONFIG: the producer is busy).
+ *   spec_json [in]  spec_len bytes of UTF-8 JSON naming the columns:
+ *     {"topic": "t", "key": "k", "value": "value", "timestamp": "ts",
+ *      "partition": "p", "headers": "h"}
+ *     Only topic is required; an omitted or "" column means null keys,
+ *     null values, the producer's clock, the partitioner, no headers.
+ *     key, value: binary or utf8 (also large and view forms) are sent as
+ *     they are; other types are encoded as JSON. timestamp: a timestamp
+ *     column (any unit) or int64 epoch ms. partition: int32 (or another
+ *     integer type). headers: list<struct<key: utf8, value: binary>> or
+ *     map<utf8, binary>. A column that does not exist or has another type
+ *     is KAFKARS_ERR_CONFIG naming it. Not NULL.
+ *   data      [in,out] a stream (not NULL, not released) that the library
+ *                   takes over whatever the status: it is moved out, and
+ *                   the caller's struct is left released (do not call its
+ *                   release). Read from a library thread, batch by batch.
+ *   out_send  [out] the send handle on success.
+ */
+int32_t kafkars_producer_send(kafkars_handle producer, char *spec_json,
+                              size_t spec_len, struct ArrowArrayStream *data,
+                              kafkars_handle *out_send, char **err);
+
+/*
+ * Wait for a send to finish: every record handed to librdkafka
+ * acknowledged by the broker or failed.
+ *
+ *   send        [in]  a send handle.
+ *   max_wait_ms [in]  >= 0: the longest this call blocks.
+ *   out_acked   [out] records acknowledged so far.
+ *   out_result  [out] NULL while the send runs. Once it has finished: a
+ *                     NUL-terminated JSON object (free it with
+ *                     kafkars_free_string), on success and on failure:
+ *       {"topic": "t", "rows": N (read from the input), "records": N
+ *        (acknowledged), "bytes": N (their keys and values), "failed": N
+ *        (failed deliveries), "not_sent": N (read, never handed over),
+ *        "partitions": [{"partition": 0, "records": N, "first_offset": O,
+ *                        "last_offset": O}, ...]  (acknowledged only),
+ *        "seconds": S, "failed_row": null|N, "error_code": null|"NAME",
+ *        "error": null|"message"}
+ *
+ * Returns KAFKARS_OK while running and when every record was acknowledged;
+ * otherwise, once finished, the error: KAFKARS_ERR_PRODUCE naming the
+ * first row that failed, KAFKARS_ERR_TOPIC_NOT_FOUND,
+ * KAFKARS_ERR_BROKER_UNAVAILABLE (no metadata within startup_timeout_ms),
+ * KAFKARS_ERR_CLOSED (aborted). The same answer is given again if called
+ * after the end. Only acknowledged records are counted as written.
+ */
+int32_t kafkars_send_wait(kafkars_handle send, int32_t max_wait_ms,
+                          int64_t *out_acked, char **out_result, char **err);
+
+/*
+ * Free a send handle. A send still running is aborted: nothing more is
+ * read, records not yet sent are purged, and its outcome is not reported.
+ * Does not block. Idempotent.
+ *   send [in]  a send handle.
+ */
+int32_t kafkars_send_close(kafkars_handle send, char **err);
+
+/*
+ * Destroy a producer. A send still running is aborted first; blocks
+ * until its background work has stopped (the in-flight requests are
+ * abandoned: at most a few hundred ms). Idempotent.
+ *   producer [in]  a producer handle.
+ */
+int32_t kafkars_producer_close(kafkars_handle producer, char **err);
 
 /* Free a string returned by this library. NULL is ignored.
  *   s [in]  the string; invalid afterwards. */

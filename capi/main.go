@@ -29,9 +29,11 @@ import (
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/cdata"
 	"github.com/kafkars/kafkars/core"
 	"github.com/kafkars/kafkars/core/kafka"
+	"github.com/kafkars/kafkars/core/produce"
 )
 
 func init() {
@@ -388,4 +390,151 @@ func kafkars_free_string(s *C.char) {
 	if s != nil {
 		C.free(unsafe.Pointer(s))
 	}
+}
+
+// Producers and their sends live in registries of their own; their
+// handles come from the managers' counter, so no handle is ever reused
+// across the three kinds.
+var producers = struct {
+	sync.Mutex
+	p map[uint64]*kafka.Producer
+	s map[uint64]*kafka.Send
+}{p: map[uint64]*kafka.Producer{}, s: map[uint64]*kafka.Send{}}
+
+func newHandle() uint64 {
+	registry.Lock()
+	defer registry.Unlock()
+	h := registry.next
+	registry.next++
+	return h
+}
+
+func closedErr(what string, h C.kafkars_handle) error {
+	return &core.Error{Kind: core.KindClosed, Msg: fmt.Sprintf("%s handle %d is closed or invalid", what, uint64(h))}
+}
+
+//export kafkars_producer_new
+func kafkars_producer_new(spec *C.char, n C.size_t, out *C.kafkars_handle, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	if spec == nil || out == nil {
+		return nullArg("config_json and out", errOut)
+	}
+	o, err := kafka.DecodeProducerOptions(C.GoBytes(unsafe.Pointer(spec), C.int(n)))
+	if err != nil {
+		return status(err, errOut)
+	}
+	p, err := kafka.NewProducer(o)
+	if err != nil {
+		return status(err, errOut)
+	}
+	h := newHandle()
+	producers.Lock()
+	producers.p[h] = p
+	producers.Unlock()
+	*out = C.kafkars_handle(h)
+	return C.KAFKARS_OK
+}
+
+//export kafkars_producer_send
+func kafkars_producer_send(ph C.kafkars_handle, spec *C.char, n C.size_t, data *C.struct_ArrowArrayStream,
+	out *C.kafkars_handle, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	if data == nil {
+		return nullArg("data", errOut)
+	}
+	if data.release == nil {
+		return status(&core.Error{Kind: core.KindConfig, Msg: "data: the stream was already released"}, errOut)
+	}
+	// the stream is ours from here on, whatever happens
+	rr, err := cdata.ImportCRecordReader((*cdata.CArrowArrayStream)(unsafe.Pointer(data)), nil)
+	if err != nil {
+		return status(&core.Error{Kind: core.KindConfig, Msg: "data: cannot import the Arrow stream: " + err.Error(), Cause: err}, errOut)
+	}
+	input, ok := rr.(array.RecordReader)
+	if !ok {
+		rr.(interface{ Release() }).Release()
+		return status(&core.Error{Kind: core.KindInternal, Msg: "data: the imported stream is not a record reader"}, errOut)
+	}
+	if spec == nil || out == nil {
+		input.Release()
+		return nullArg("spec_json and out_send", errOut)
+	}
+	spc, err := produce.DecodeSpec(C.GoBytes(unsafe.Pointer(spec), C.int(n)))
+	if err != nil {
+		input.Release()
+		return status(&core.Error{Kind: core.KindConfig, Msg: err.Error(), Cause: err}, errOut)
+	}
+	producers.Lock()
+	p, ok := producers.p[uint64(ph)]
+	producers.Unlock()
+	if !ok {
+		input.Release()
+		return status(closedErr("producer", ph), errOut)
+	}
+	s, err := p.Send(spc, input)
+	if err != nil {
+		return status(err, errOut)
+	}
+	h := newHandle()
+	producers.Lock()
+	producers.s[h] = s
+	producers.Unlock()
+	*out = C.kafkars_handle(h)
+	return C.KAFKARS_OK
+}
+
+//export kafkars_send_wait
+func kafkars_send_wait(sh C.kafkars_handle, maxWaitMs C.int32_t, outAcked *C.int64_t, outResult **C.char, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	if outAcked == nil || outResult == nil {
+		return nullArg("out_acked and out_result", errOut)
+	}
+	*outAcked = 0
+	*outResult = nil
+	if maxWaitMs < 0 {
+		return status(&core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("max_wait_ms must be >= 0, got %d", int32(maxWaitMs))}, errOut)
+	}
+	producers.Lock()
+	s, ok := producers.s[uint64(sh)]
+	producers.Unlock()
+	if !ok {
+		return status(closedErr("send", sh), errOut)
+	}
+	acked, finished, res, err := s.Wait(time.Duration(maxWaitMs) * time.Millisecond)
+	*outAcked = C.int64_t(acked)
+	if !finished {
+		return C.KAFKARS_OK
+	}
+	b, jerr := json.Marshal(res)
+	if jerr != nil {
+		return status(jerr, errOut)
+	}
+	*outResult = C.CString(string(b))
+	return status(err, errOut)
+}
+
+//export kafkars_send_close
+func kafkars_send_close(sh C.kafkars_handle, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	producers.Lock()
+	s, ok := producers.s[uint64(sh)]
+	delete(producers.s, uint64(sh))
+	producers.Unlock()
+	if ok {
+		s.Abort()
+	}
+	return C.KAFKARS_OK
+}
+
+//export kafkars_producer_close
+func kafkars_producer_close(ph C.kafkars_handle, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	producers.Lock()
+	p, ok := producers.p[uint64(ph)]
+	delete(producers.p, uint64(ph))
+	producers.Unlock()
+	if !ok {
+		return C.KAFKARS_OK
+	}
+	return status(p.Close(), errOut)
 }

@@ -19,6 +19,7 @@ const (
 	KindClosed            Kind = 5 // the manager was closed
 	KindInternal          Kind = 6 // a bug in kafkars: please report
 	KindDecode            Kind = 7 // a key or value could not be decoded (malformed, or its schema unavailable)
+	KindProduce           Kind = 8 // a record could not be written (the message names its row)
 )
 
 func (k Kind) String() string {
@@ -39,6 +40,8 @@ func (k Kind) String() string {
 		return "internal"
 	case KindDecode:
 		return "decode"
+	case KindProduce:
+		return "produce"
 	}
 	return fmt.Sprintf("kind(%d)", int32(k))
 }

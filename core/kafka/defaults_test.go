@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -52,5 +53,41 @@ func TestProps(t *testing.T) {
 				t.Errorf("librdkafka rejects the properties: %v", err)
 			}
 		})
+	}
+}
+
+func TestProducerProps(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		cfg  map[string]string
+		want string // the enable.idempotence value applied last
+		user bool
+	}{
+		{"default", map[string]string{"bootstrap.servers": "h:1"}, "true", false},
+		{"user wins", map[string]string{"bootstrap.servers": "h:1", "enable.idempotence": "false", "acks": "1"}, "false", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var got *rdk.Prop
+			for _, p := range producerProps(c.cfg) {
+				if p.Key == "enable.idempotence" {
+					if got != nil {
+						t.Fatalf("enable.idempotence set twice")
+					}
+					got = &p
+				}
+			}
+			if got == nil || got.Value != c.want || got.User != c.user {
+				t.Fatalf("enable.idempotence: %+v, want %q (user %v)", got, c.want, c.user)
+			}
+			if err := rdk.CheckProps(producerProps(c.cfg)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if _, err := DecodeProducerOptions([]byte(`{"config": {"bootstrap.servers": "h:1"}, "linger": 5}`)); err == nil {
+		t.Fatal("an unknown member must be an error")
+	}
+	if _, err := DecodeProducerOptions([]byte(`{"config": {}}`)); err == nil || !strings.Contains(err.Error(), "bootstrap.servers") {
+		t.Fatalf("missing bootstrap.servers: %v", err)
 	}
 }

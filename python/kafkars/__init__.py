@@ -32,6 +32,7 @@ from kafkars._errors import (
     KafkarsError,
     MissingAttributeError,
     MissingKeyError,
+    ProduceError,
     TopicNotFoundError,
 )
 from kafkars.source_topic import SourceTopic
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from kafkars import _lib
     from kafkars._lib import librdkafka_version
     from kafkars._manager import ConsumerManager, read_topics, validate_source_topic
+    from kafkars._producer import PartitionCount, ProduceResult, Producer, produce, send_to_dead_letter
     from kafkars._scan import Scan, scan
     from kafkars._slices import PartitionOffsets, ReplayPlan, TimeSlice, offsets_for_times, plan_replay
     from kafkars.schema import (
@@ -62,6 +64,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "read_topics": ("kafkars._manager", "read_topics"),
     "validate_source_topic": ("kafkars._manager", "validate_source_topic"),
     "Scan": ("kafkars._scan", "Scan"),
+    "PartitionCount": ("kafkars._producer", "PartitionCount"),
+    "ProduceResult": ("kafkars._producer", "ProduceResult"),
+    "Producer": ("kafkars._producer", "Producer"),
+    "produce": ("kafkars._producer", "produce"),
+    "send_to_dead_letter": ("kafkars._producer", "send_to_dead_letter"),
     "PartitionOffsets": ("kafkars._slices", "PartitionOffsets"),
     "ReplayPlan": ("kafkars._slices", "ReplayPlan"),
     "TimeSlice": ("kafkars._slices", "TimeSlice"),
@@ -131,6 +138,10 @@ __all__ = [
     "PartitionOffsets",
     "ReplayPlan",
     "TimeSlice",
+    "PartitionCount",
+    "ProduceError",
+    "ProduceResult",
+    "Producer",
     "SourceTopic",
     "TopicNotFoundError",
     "__version__",
@@ -141,5 +152,8 @@ __all__ = [
     "plan_replay",
     "read_topics",
     "scan",
+    "produce",
+    "read_topics",
+    "send_to_dead_letter",
     "validate_source_topic",
 ]

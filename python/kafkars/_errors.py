@@ -77,3 +77,19 @@ class DecodeError(KafkarsError, ValueError):
     record under ``on_error="raise"`` (the message names the topic, partition,
     offset and cause; rows before it were returned), or a schema that could
     not be fetched from the registry."""
+
+
+class ProduceError(KafkaError):
+    """Records were not all acknowledged by Kafka.
+
+    The message names the first row that failed (its index in the input)
+    and why. ``row`` is that index (``None`` when no single row is to
+    blame); ``result`` is the :class:`~kafkars.ProduceResult` of what *was*
+    acknowledged (per partition), so a caller can tell what is in the
+    topic: only acknowledged records count as written.
+    """
+
+    def __init__(self, message: str, row: int | None = None, result: object = None) -> None:
+        super().__init__(message)
+        self.row = row
+        self.result = result

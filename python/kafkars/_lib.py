@@ -30,6 +30,7 @@ from kafkars._errors import (
     InternalError,
     KafkaError,
     KafkarsError,
+    ProduceError,
     TopicNotFoundError,
 )
 
@@ -64,6 +65,7 @@ ERRORS: dict[int, type[KafkarsError]] = {
     lib.KAFKARS_ERR_CLOSED: ClosedError,
     lib.KAFKARS_ERR_INTERNAL: InternalError,
     lib.KAFKARS_ERR_DECODE: DecodeError,
+    lib.KAFKARS_ERR_PRODUCE: ProduceError,
 }
 
 UNTIL_NONE: int = lib.KAFKARS_UNTIL_NONE
@@ -334,3 +336,71 @@ def offsets(query: bytes) -> dict[str, Any]:
         raise error(status, text)
     result: dict[str, Any] = json.loads(text)
     return result
+
+
+class ProducerHandle:
+    """One native producer: its handle, and the sliced wait of a send.
+
+    Sends on one producer run one at a time (the lock); the wait runs in
+    slices of SLICE_MS with the GIL released, so Ctrl-C interrupts it (the
+    send is then aborted: nothing more is sent and nothing is reported).
+    """
+
+    __slots__ = ("_h", "_closed", "_lock")
+
+    def __init__(self, spec: bytes) -> None:
+        self._closed = True
+        self._lock = threading.Lock()
+        out = ffi.new("kafkars_handle*")
+        err = ffi.new("char**")
+        check(lib.kafkars_producer_new(spec, len(spec), out, err), err)
+        self._h = int(out[0])
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def send(self, spec: bytes, reader: pa.RecordBatchReader,
+             on_progress: Callable[[int], None] | None = None) -> tuple[int, dict[str, Any]]:
+        """Produce the reader's batches (exported as an ArrowArrayStream that
+        the library takes over). Returns (status, result): status 0 when
+        every record was acknowledged; otherwise the caller raises with the
+        result."""
+        while not self._lock.acquire(timeout=SLICE_MS / 1000.0):
+            pass
+        try:
+            if self._closed:
+                raise ClosedError("the Producer is closed; create a new one")
+            out = ffi.new("kafkars_handle*")
+            err = ffi.new("char**")
+            stream = ffi.new("struct ArrowArrayStream*")
+            reader._export_to_c(_ptr(stream))
+            check(lib.kafkars_producer_send(self._h, spec, len(spec), stream, out, err), err)
+            send = out[0]
+            acked = ffi.new("int64_t*")
+            res = ffi.new("char**")
+            try:
+                while True:
+                    status = lib.kafkars_send_wait(send, SLICE_MS, acked, res, err)
+                    if res[0] != ffi.NULL:
+                        result: dict[str, Any] = json.loads(take_string(res[0]))
+                        if status != 0:
+                            result["_message"] = take_string(err[0])
+                        return int(status), result
+                    if status != 0:  # a bad handle: never a running send
+                        check(status, err)
+                    if on_progress is not None:
+                        on_progress(int(acked[0]))
+            finally:
+                lib.kafkars_send_close(send, ffi.NULL)
+        finally:
+            self._lock.release()
+
+    def close(self) -> None:
+        """Idempotent. Aborts a send running in another thread."""
+        if self._closed:
+            return
+        self._closed = True
+        err = ffi.new("char**")
+        check(lib.kafkars_producer_close(self._h, err), err)

@@ -1,0 +1,321 @@
+package produce
+
+// jsonenc.go: Arrow values as JSON documents, one per row, written in the
+// form core/decode/jsondec reads back into the same Arrow type:
+//
+//	null                    null (a null row is a null Kafka value, not "null")
+//	bool                    true / false
+//	integers                numbers
+//	float16/32/64           shortest round-trip numbers; NaN and ±Inf, which
+//	                        JSON cannot hold, as the strings "NaN",
+//	                        "Infinity", "-Infinity"
+//	decimal32..256          exact numbers (12.5 for 12.50: no float on the way)
+//	utf8, large_utf8, view  strings (invalid UTF-8 replaced by U+FFFD)
+//	binary, fixed_size_binary, views  base64 strings (standard alphabet)
+//	timestamp               RFC 3339 UTC strings with the unit's digits:
+//	                        "2026-11-23T08:00:00.123Z"
+//	date32, date64          "2026-11-23"
+//	time32, time64          "08:00:00.123"
+//	duration                a number of the column's unit
+//	list, large_list, fixed_size_list, list_view   arrays
+//	struct                  objects, fields in schema order
+//	map                     objects; a key that is not a string is written
+//	                        as the text of its JSON value
+//	dictionary              the value the index points to
+//
+// Not supported (the plan fails naming the column): intervals, unions,
+// run-end encoded arrays, extension types other than their storage.
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+func jsonSupported(dt arrow.DataType) error {
+	switch t := dt.(type) {
+	case *arrow.NullType, *arrow.BooleanType,
+		*arrow.Int8Type, *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type,
+		*arrow.Uint8Type, *arrow.Uint16Type, *arrow.Uint32Type, *arrow.Uint64Type,
+		*arrow.Float16Type, *arrow.Float32Type, *arrow.Float64Type,
+		*arrow.Decimal32Type, *arrow.Decimal64Type, *arrow.Decimal128Type, *arrow.Decimal256Type,
+		*arrow.StringType, *arrow.LargeStringType, *arrow.StringViewType,
+		*arrow.BinaryType, *arrow.LargeBinaryType, *arrow.BinaryViewType, *arrow.FixedSizeBinaryType,
+		*arrow.TimestampType, *arrow.Date32Type, *arrow.Date64Type,
+		*arrow.Time32Type, *arrow.Time64Type, *arrow.DurationType:
+		return nil
+	case *arrow.ListType:
+		return jsonSupported(t.Elem())
+	case *arrow.LargeListType:
+		return jsonSupported(t.Elem())
+	case *arrow.FixedSizeListType:
+		return jsonSupported(t.Elem())
+	case *arrow.ListViewType:
+		return jsonSupported(t.Elem())
+	case *arrow.LargeListViewType:
+		return jsonSupported(t.Elem())
+	case *arrow.MapType:
+		if err := jsonSupported(t.KeyType()); err != nil {
+			return err
+		}
+		return jsonSupported(t.ItemType())
+	case *arrow.StructType:
+		for _, f := range t.Fields() {
+			if err := jsonSupported(f.Type); err != nil {
+				return fmt.Errorf("field %q: %w", f.Name, err)
+			}
+		}
+		return nil
+	case *arrow.DictionaryType:
+		return jsonSupported(t.ValueType)
+	}
+	return fmt.Errorf("no JSON form for %s", dt)
+}
+
+// AppendJSON appends the JSON form of arr[i] (which may be null) to buf.
+func AppendJSON(buf []byte, arr arrow.Array, i int) []byte {
+	if arr.IsNull(i) {
+		return append(buf, "null"...)
+	}
+	switch a := arr.(type) {
+	case *array.Null:
+		return append(buf, "null"...)
+	case *array.Boolean:
+		return strconv.AppendBool(buf, a.Value(i))
+	case *array.Int8:
+		return strconv.AppendInt(buf, int64(a.Value(i)), 10)
+	case *array.Int16:
+		return strconv.AppendInt(buf, int64(a.Value(i)), 10)
+	case *array.Int32:
+		return strconv.AppendInt(buf, int64(a.Value(i)), 10)
+	case *array.Int64:
+		return strconv.AppendInt(buf, a.Value(i), 10)
+	case *array.Uint8:
+		return strconv.AppendUint(buf, uint64(a.Value(i)), 10)
+	case *array.Uint16:
+		return strconv.AppendUint(buf, uint64(a.Value(i)), 10)
+	case *array.Uint32:
+		return strconv.AppendUint(buf, uint64(a.Value(i)), 10)
+	case *array.Uint64:
+		return strconv.AppendUint(buf, a.Value(i), 10)
+	case *array.Float16:
+		return appendFloat(buf, float64(a.Value(i).Float32()), 32)
+	case *array.Float32:
+		return appendFloat(buf, float64(a.Value(i)), 32)
+	case *array.Float64:
+		return appendFloat(buf, a.Value(i), 64)
+	case *array.Decimal32, *array.Decimal64, *array.Decimal128, *array.Decimal256:
+		return append(buf, arr.ValueStr(i)...)
+	case *array.String:
+		return appendString(buf, a.Value(i))
+	case *array.LargeString:
+		return appendString(buf, a.Value(i))
+	case *array.StringView:
+		return appendString(buf, a.Value(i))
+	case *array.Binary:
+		return appendBase64(buf, a.Value(i))
+	case *array.LargeBinary:
+		return appendBase64(buf, a.Value(i))
+	case *array.BinaryView:
+		return appendBase64(buf, a.Value(i))
+	case *array.FixedSizeBinary:
+		return appendBase64(buf, a.Value(i))
+	case *array.Timestamp:
+		unit := a.DataType().(*arrow.TimestampType).Unit
+		return appendTimestamp(buf, int64(a.Value(i)), unit)
+	case *array.Date32:
+		return appendDate(buf, time.Unix(int64(a.Value(i))*86400, 0))
+	case *array.Date64:
+		return appendDate(buf, time.UnixMilli(int64(a.Value(i))))
+	case *array.Time32:
+		unit := a.DataType().(*arrow.Time32Type).Unit
+		return appendTime(buf, int64(a.Value(i)), unit)
+	case *array.Time64:
+		unit := a.DataType().(*arrow.Time64Type).Unit
+		return appendTime(buf, int64(a.Value(i)), unit)
+	case *array.Duration:
+		return strconv.AppendInt(buf, int64(a.Value(i)), 10)
+	case *array.Map:
+		return appendMapJSON(buf, a, i)
+	case array.ListLike:
+		lo, hi := a.ValueOffsets(i)
+		vals := a.ListValues()
+		buf = append(buf, '[')
+		for j := lo; j < hi; j++ {
+			if j > lo {
+				buf = append(buf, ',')
+			}
+			buf = AppendJSON(buf, vals, int(j))
+		}
+		return append(buf, ']')
+	case *array.Struct:
+		st := a.DataType().(*arrow.StructType)
+		buf = append(buf, '{')
+		for f := 0; f < a.NumField(); f++ {
+			if f > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendString(buf, st.Field(f).Name)
+			buf = append(buf, ':')
+			buf = AppendJSON(buf, a.Field(f), i)
+		}
+		return append(buf, '}')
+	case *array.Dictionary:
+		return AppendJSON(buf, a.Dictionary(), a.GetValueIndex(i))
+	}
+	// not reached for types jsonSupported accepts
+	return appendString(buf, arr.ValueStr(i))
+}
+
+// appendMapJSON is AppendJSON for maps (an array.Map is also ListLike,
+// hence matched before it).
+func appendMapJSON(buf []byte, a *array.Map, i int) []byte {
+	lo, hi := a.ValueOffsets(i)
+	keys, items := a.Keys(), a.Items()
+	buf = append(buf, '{')
+	for j := lo; j < hi; j++ {
+		if j > lo {
+			buf = append(buf, ',')
+		}
+		switch k := keys.(type) {
+		case *array.String:
+			buf = appendString(buf, k.Value(int(j)))
+		case *array.LargeString:
+			buf = appendString(buf, k.Value(int(j)))
+		case *array.StringView:
+			buf = appendString(buf, k.Value(int(j)))
+		default:
+			buf = appendString(buf, string(AppendJSON(nil, keys, int(j))))
+		}
+		buf = append(buf, ':')
+		buf = AppendJSON(buf, items, int(j))
+	}
+	return append(buf, '}')
+}
+
+func appendFloat(buf []byte, f float64, bits int) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(buf, `"NaN"`...)
+	case math.IsInf(f, 1):
+		return append(buf, `"Infinity"`...)
+	case math.IsInf(f, -1):
+		return append(buf, `"-Infinity"`...)
+	}
+	return strconv.AppendFloat(buf, f, 'g', -1, bits)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string: quotes, backslashes and control
+// characters escaped, invalid UTF-8 replaced by U+FFFD.
+func appendString(buf []byte, s string) []byte {
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				buf = append(buf, '\\', c)
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, "\ufffd"...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
+}
+
+func appendBase64(buf []byte, b []byte) []byte {
+	buf = append(buf, '"')
+	n := base64.StdEncoding.EncodedLen(len(b))
+	buf = append(buf, make([]byte, n)...)
+	base64.StdEncoding.Encode(buf[len(buf)-n:], b)
+	return append(buf, '"')
+}
+
+// split returns v in whole seconds and the fraction in units (floored).
+func split(v int64, unit arrow.TimeUnit) (sec, frac int64, digits int) {
+	var per int64
+	switch unit {
+	case arrow.Second:
+		return v, 0, 0
+	case arrow.Millisecond:
+		per, digits = 1_000, 3
+	case arrow.Microsecond:
+		per, digits = 1_000_000, 6
+	default:
+		per, digits = 1_000_000_000, 9
+	}
+	sec, frac = v/per, v%per
+	if frac < 0 {
+		sec--
+		frac += per
+	}
+	return sec, frac, digits
+}
+
+func appendFrac(buf []byte, frac int64, digits int) []byte {
+	if digits == 0 {
+		return buf
+	}
+	buf = append(buf, '.')
+	s := strconv.FormatInt(frac, 10)
+	for k := len(s); k < digits; k++ {
+		buf = append(buf, '0')
+	}
+	return append(buf, s...)
+}
+
+func appendTimestamp(buf []byte, v int64, unit arrow.TimeUnit) []byte {
+	sec, frac, digits := split(v, unit)
+	t := time.Unix(sec, 0).UTC()
+	buf = append(buf, '"')
+	buf = t.AppendFormat(buf, "2006-01-02T15:04:05")
+	buf = appendFrac(buf, frac, digits)
+	return append(buf, 'Z', '"')
+}
+
+func appendDate(buf []byte, t time.Time) []byte {
+	buf = append(buf, '"')
+	buf = t.UTC().AppendFormat(buf, "2006-01-02")
+	return append(buf, '"')
+}
+
+func appendTime(buf []byte, v int64, unit arrow.TimeUnit) []byte {
+	sec, frac, digits := split(v, unit)
+	buf = append(buf, '"')
+	buf = time.Unix(sec, 0).UTC().AppendFormat(buf, "15:04:05")
+	buf = appendFrac(buf, frac, digits)
+	return append(buf, '"')
+}

@@ -1,0 +1,224 @@
+// Package produce is the pure part of producing Arrow data to Kafka: which
+// columns become the key, value, timestamp, partition and headers of each
+// record, checked against the input's schema before anything is sent; the
+// preparation of each record batch into buffers the librdkafka loop reads
+// (raw bytes columns as they are, typed columns encoded as JSON,
+// timestamps converted to milliseconds); and the JSON encoder for Arrow
+// values.
+//
+// The loop over rows and the delivery reports live in core/internal/rdk
+// (cgo); core/kafka wires the two. Nothing here touches Kafka.
+package produce
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// Spec says where each part of a record comes from. Empty column names
+// mean "none": no key (null keys), no value (null values), the producer's
+// clock, the partitioner, no headers.
+type Spec struct {
+	Topic     string `json:"topic"`
+	Key       string `json:"key"`
+	Value     string `json:"value"`
+	Timestamp string `json:"timestamp"`
+	Partition string `json:"partition"`
+	Headers   string `json:"headers"`
+}
+
+// DecodeSpec reads a Spec from JSON strictly: unknown members and a
+// missing topic are errors.
+func DecodeSpec(b []byte) (Spec, error) {
+	var s Spec
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return s, fmt.Errorf("produce spec: %w", err)
+	}
+	if s.Topic == "" {
+		return s, fmt.Errorf("produce spec: topic must not be empty")
+	}
+	return s, nil
+}
+
+// How a key or value column becomes bytes.
+type bytesMode int
+
+const (
+	modeNone  bytesMode = iota
+	modeRaw             // binary/utf8 in any offset layout: the bytes as they are
+	modeFixed           // fixed_size_binary: the bytes, copied into offsets
+	modeJSON            // anything else: one JSON document per row
+)
+
+// Plan is a Spec checked against a schema.
+type Plan struct {
+	Spec   Spec
+	Schema *arrow.Schema
+
+	key, value         colRef
+	keyMode, valueMode bytesMode
+	ts                 colRef
+	tsUnit             arrow.TimeUnit
+	tsPlainInt         bool // int64 milliseconds
+	part               colRef
+	hdr                colRef
+}
+
+type colRef struct {
+	name string
+	idx  int // -1: none
+}
+
+// ColumnError is a column that cannot play the role asked of it.
+type ColumnError struct {
+	Role, Column, Msg string
+}
+
+func (e *ColumnError) Error() string {
+	return fmt.Sprintf("%s column %q: %s", e.Role, e.Column, e.Msg)
+}
+
+// NewPlan checks spec against schema: every named column exists and has a
+// type its role accepts. Errors name the role, the column and its type.
+func NewPlan(spec Spec, schema *arrow.Schema) (*Plan, error) {
+	p := &Plan{Spec: spec, Schema: schema}
+	var err error
+	find := func(role, name string) (colRef, arrow.DataType, error) {
+		if name == "" {
+			return colRef{idx: -1}, nil, nil
+		}
+		idx := schema.FieldIndices(name)
+		switch len(idx) {
+		case 0:
+			return colRef{}, nil, &ColumnError{Role: role, Column: name, Msg: "no such column; the input has " + columnList(schema)}
+		case 1:
+		default:
+			return colRef{}, nil, &ColumnError{Role: role, Column: name, Msg: "the input has several columns of that name"}
+		}
+		return colRef{name: name, idx: idx[0]}, schema.Field(idx[0]).Type, nil
+	}
+	var dt arrow.DataType
+	if p.key, dt, err = find("key", spec.Key); err != nil {
+		return nil, err
+	}
+	if p.keyMode, err = bytesModeOf("key", spec.Key, dt); err != nil {
+		return nil, err
+	}
+	if p.value, dt, err = find("value", spec.Value); err != nil {
+		return nil, err
+	}
+	if p.valueMode, err = bytesModeOf("value", spec.Value, dt); err != nil {
+		return nil, err
+	}
+	if p.ts, dt, err = find("timestamp", spec.Timestamp); err != nil {
+		return nil, err
+	}
+	if dt != nil {
+		switch t := dt.(type) {
+		case *arrow.TimestampType:
+			p.tsUnit = t.Unit
+		case *arrow.Int64Type:
+			p.tsPlainInt = true
+		default:
+			return nil, &ColumnError{Role: "timestamp", Column: spec.Timestamp, Msg: fmt.Sprintf(
+				"type %s: want a timestamp, or int64 epoch milliseconds", dt)}
+		}
+	}
+	if p.part, dt, err = find("partition", spec.Partition); err != nil {
+		return nil, err
+	}
+	if dt != nil && !arrow.IsInteger(dt.ID()) {
+		return nil, &ColumnError{Role: "partition", Column: spec.Partition, Msg: fmt.Sprintf("type %s: want int32 (or another integer type)", dt)}
+	}
+	if p.hdr, dt, err = find("headers", spec.Headers); err != nil {
+		return nil, err
+	}
+	if dt != nil {
+		if err := checkHeaders(dt); err != nil {
+			return nil, &ColumnError{Role: "headers", Column: spec.Headers, Msg: fmt.Sprintf("type %s: %v", dt, err)}
+		}
+	}
+	return p, nil
+}
+
+func columnList(s *arrow.Schema) string {
+	names := make([]string, 0, s.NumFields())
+	for _, f := range s.Fields() {
+		names = append(names, fmt.Sprintf("%q", f.Name))
+	}
+	if len(names) == 0 {
+		return "no columns"
+	}
+	return strings.Join(names, ", ")
+}
+
+func bytesModeOf(role, name string, dt arrow.DataType) (bytesMode, error) {
+	if dt == nil {
+		return modeNone, nil
+	}
+	switch dt.ID() {
+	case arrow.BINARY, arrow.STRING, arrow.LARGE_BINARY, arrow.LARGE_STRING, arrow.BINARY_VIEW, arrow.STRING_VIEW:
+		return modeRaw, nil
+	case arrow.FIXED_SIZE_BINARY:
+		return modeFixed, nil
+	}
+	if err := jsonSupported(dt); err != nil {
+		return modeNone, &ColumnError{Role: role, Column: name, Msg: fmt.Sprintf(
+			"type %s cannot be encoded as JSON: %v (binary and string columns are sent as they are)", dt, err)}
+	}
+	return modeJSON, nil
+}
+
+// checkHeaders accepts list<struct<name, value>> (any field names, the
+// first a string, the second binary or string), its large_list form, and
+// map<string, binary|string>.
+func checkHeaders(dt arrow.DataType) error {
+	var elem arrow.DataType
+	switch t := dt.(type) {
+	case *arrow.MapType:
+		elem = t.Elem()
+	case *arrow.ListType:
+		elem = t.Elem()
+	case *arrow.LargeListType:
+		elem = t.Elem()
+	default:
+		return fmt.Errorf("want list<struct<key: string, value: binary>> or map<string, binary>")
+	}
+	st, ok := elem.(*arrow.StructType)
+	if !ok || st.NumFields() != 2 {
+		return fmt.Errorf("want list elements struct<key: string, value: binary>, got %s", elem)
+	}
+	switch st.Field(0).Type.ID() {
+	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW, arrow.BINARY, arrow.LARGE_BINARY, arrow.BINARY_VIEW:
+	default:
+		return fmt.Errorf("header names must be strings, got %s", st.Field(0).Type)
+	}
+	switch st.Field(1).Type.ID() {
+	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW, arrow.BINARY, arrow.LARGE_BINARY, arrow.BINARY_VIEW, arrow.NULL:
+	default:
+		return fmt.Errorf("header values must be binary or strings, got %s", st.Field(1).Type)
+	}
+	return nil
+}
+
+// Columns lists the roles and the columns that fill them, for messages.
+func (p *Plan) Columns() string {
+	var out []string
+	for _, r := range []struct {
+		role string
+		c    colRef
+	}{{"key", p.key}, {"value", p.value}, {"timestamp", p.ts}, {"partition", p.part}, {"headers", p.hdr}} {
+		if r.c.idx >= 0 {
+			out = append(out, fmt.Sprintf("%s=%q", r.role, r.c.name))
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
