@@ -438,7 +438,7 @@ func (s *Send) partitions() (int, error) {
 			return 0, &core.Error{Kind: core.KindTopicNotFound, Cause: err,
 				Msg: fmt.Sprintf("topic %q does not exist on %s", topic, s.p.servers)}
 		}
-		retry := err == nil || errors.Is(err, source.ErrBrokerDown) || errors.Is(err, source.ErrTimedOut) || rdk.Transient(err)
+		retry := err == nil || errors.Is(err, source.ErrBrokerDown) || errors.Is(err, source.ErrTimedOut) || leaderInTransition(err)
 		if !retry {
 			return 0, &core.Error{Kind: core.KindKafka, Cause: err, Msg: fmt.Sprintf("metadata for topic %q on %s: %v", topic, s.p.servers, err)}
 		}
@@ -612,4 +612,11 @@ func headersDesc(arr arrow.Array, pn *runtime.Pinner) rdk.Headers {
 	h.Name = arrayBytes(entries.Field(0), pn)
 	h.Value = arrayBytes(entries.Field(1), pn)
 	return h
+}
+
+// leaderInTransition: a lookup answered while a partition's leadership is
+// moving; asking again shortly works.
+func leaderInTransition(err error) bool {
+	var ke *rdk.KafkaError
+	return errors.As(err, &ke) && rdk.LeaderInTransition(ke.Code)
 }

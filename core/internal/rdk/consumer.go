@@ -77,9 +77,9 @@ const (
 	errFencedLeaderEpoch   int32 = C.RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH
 	errUnknownLeaderEpoch  int32 = C.RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH
 	errOffsetNotAvailable  int32 = C.RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE
-	ErrInvalidArg      int32 = C.RD_KAFKA_RESP_ERR__INVALID_ARG
-	ErrMsgSizeTooLarge int32 = C.RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE
-	ErrMsgTimedOut     int32 = C.RD_KAFKA_RESP_ERR__MSG_TIMED_OUT
+	ErrInvalidArg          int32 = C.RD_KAFKA_RESP_ERR__INVALID_ARG
+	ErrMsgSizeTooLarge     int32 = C.RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE
+	ErrMsgTimedOut         int32 = C.RD_KAFKA_RESP_ERR__MSG_TIMED_OUT
 )
 
 // LeaderInTransition reports the partition errors a broker answers while
