@@ -294,7 +294,7 @@ def test_cli_produce(config: dict[str, str], tool: KafkaTool, topic_name: str, t
         assert "produced 1,000 records" in r.stderr
     r = subprocess.run([sys.executable, "-m", "kafkars", "produce", "-b", config["bootstrap.servers"], "-t", topic_name,
                         str(tmp_path / "in.parquet"), "--timestamp", "nope"], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 1 and 'timestamp column "nope": no such column' in r.stderr
+    assert r.returncode == 2 and 'timestamp column "nope": no such column' in r.stderr  # a bad argument
     got = replay(config, topic_name)
     assert got.num_rows == 2000
     from collections import Counter
