@@ -116,3 +116,17 @@ def test_runtime_errors_exit_1(kafka, args: list[str], needle: bytes) -> None:  
     assert r.returncode == 1, r.stderr.decode()
     assert needle in r.stderr, r.stderr.decode()
     assert len(r.stderr.decode().strip().splitlines()) == 1, "errors are one line"
+
+
+def test_replay_keeps_headers(kafka, tool: KafkaTool, topic_name: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Headers reach the file by default (list layout, or a map with
+    --headers-layout map); --no-headers leaves them out."""
+    tool.create_topic(topic_name, 1)
+    tool.produce([Record(topic_name, b"v", ts=BASE, headers=(("trace", b"t-1"),)), Record(topic_name, b"w", ts=BASE + 1)])
+    out = tmp_path / "h.parquet"
+    assert run("replay", "-b", kafka.bootstrap, "-t", topic_name, "-o", str(out), "-q").returncode == 0
+    assert pq.read_table(out).column("headers").to_pylist() == [[{"key": "trace", "value": b"t-1"}], []]
+    assert run("replay", "-b", kafka.bootstrap, "-t", topic_name, "-o", str(out), "-q", "--headers-layout", "map").returncode == 0
+    assert pq.read_table(out).column("headers").to_pylist() == [[("trace", b"t-1")], []]
+    assert run("replay", "-b", kafka.bootstrap, "-t", topic_name, "-o", str(out), "-q", "--no-headers").returncode == 0
+    assert "headers" not in pq.read_table(out).schema.names
