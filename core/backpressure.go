@@ -33,6 +33,9 @@ func (m *Merger) Backpressure(b Budget, pause, resume []int32) ([]int32, []int32
 	case m.over(b):
 		for i := range m.parts {
 			p := &m.parts[i]
+			if !p.owned {
+				continue // not assigned to this member: nothing to pause
+			}
 			if m.holdsFrontier(i) {
 				if p.paused {
 					p.paused = false

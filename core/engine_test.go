@@ -31,6 +31,8 @@ type fakeSource struct {
 	wake    chan struct{}
 	closed  bool
 	pauses  int
+	// owned, when set, says which partitions are consumed (group tests)
+	owned func(p int) bool
 }
 
 func newFakeSource(seed int64, s scripted) *fakeSource {
@@ -61,7 +63,7 @@ func (f *fakeSource) take(max int) []source.Msg {
 	f.out = f.out[:0]
 	for tries := 0; len(f.out) < max && tries < 4*len(f.parts)+8; tries++ {
 		p := f.rng.Intn(len(f.parts))
-		if f.paused[p] {
+		if f.paused[p] || (f.owned != nil && !f.owned(p)) {
 			continue
 		}
 		recs := f.records[p]

@@ -14,9 +14,10 @@ import (
 )
 
 type topicJSON struct {
-	Name   *string         `json:"name"`
-	Policy *string         `json:"policy"`
-	TimeMs json.RawMessage `json:"time_ms"`
+	Name     *string         `json:"name"`
+	Policy   *string         `json:"policy"`
+	TimeMs   json.RawMessage `json:"time_ms"`
+	Fallback *string         `json:"fallback"`
 	Key    *Format         `json:"key"`
 	Value  *Format         `json:"value"`
 }
@@ -35,6 +36,7 @@ type specJSON struct {
 	BrokerDownTimeoutMs *int                       `json:"broker_down_timeout_ms"`
 	Late                *string                    `json:"late"`
 	OrderingTimestamp   *bool                      `json:"ordering_timestamp"`
+	Subscribe           *bool                      `json:"subscribe"`
 }
 
 func specErr(format string, args ...any) error {
@@ -96,6 +98,9 @@ func DecodeOptions(data []byte) (Options, error) {
 	if s.OrderingTimestamp != nil {
 		o.OrderingTimestamp = *s.OrderingTimestamp
 	}
+	if s.Subscribe != nil {
+		o.Subscribe = *s.Subscribe
+	}
 	return o, nil
 }
 
@@ -112,6 +117,12 @@ func decodeTopic(i int, t topicJSON) (TopicSpec, error) {
 		return ts, specErr("topic %q: missing 'policy'", ts.Name)
 	}
 	ts.Policy = Policy(*t.Policy)
+	if t.Fallback != nil {
+		ts.Fallback = Policy(*t.Fallback)
+		if ts.Fallback == "" {
+			return ts, specErr("topic %q: fallback is empty (expected earliest, latest, relative_time or absolute_time)", ts.Name)
+		}
+	}
 	ts.Key, ts.Value = t.Key, t.Value
 	hasTime := len(t.TimeMs) > 0 && string(t.TimeMs) != "null"
 	if hasTime {
@@ -119,9 +130,12 @@ func decodeTopic(i int, t topicJSON) (TopicSpec, error) {
 			return ts, specErr("topic %q: time_ms must be an integer (milliseconds), got %s", ts.Name, truncate(string(t.TimeMs), 40))
 		}
 	}
-	switch ts.Policy {
+	switch ts.StartPolicy() {
 	case RelativeTime, AbsoluteTime:
 		if !hasTime {
+			if ts.Policy == FromCommitted {
+				return ts, specErr("topic %q: fallback %s requires 'time_ms'", ts.Name, ts.Fallback)
+			}
 			return ts, specErr("topic %q: policy %s requires 'time_ms'", ts.Name, ts.Policy)
 		}
 	}

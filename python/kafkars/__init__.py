@@ -29,6 +29,7 @@ from kafkars.formats import Avro, Json, Protobuf, SchemaRegistry
 from kafkars.schema import (
     MESSAGE_SCHEMA,
     MESSAGE_SCHEMA_WITH_HEADERS,
+    PARTITION_LAG_SCHEMA,
     PARTITION_STATE_SCHEMA,
     get_message_schema,
     get_partition_state_schema,
@@ -59,6 +60,7 @@ __all__ = [
     "KafkarsError",
     "MESSAGE_SCHEMA",
     "MESSAGE_SCHEMA_WITH_HEADERS",
+    "PARTITION_LAG_SCHEMA",
     "PARTITION_STATE_SCHEMA",
     "SourceTopic",
     "TopicNotFoundError",

@@ -93,6 +93,7 @@ def _build_spec(
     broker_down_timeout_ms: int | None,
     late: str = "keep",
     ordering_timestamp: bool = False,
+    subscribe: bool = False,
 ) -> tuple[dict[str, Any], list[SourceTopic]]:
     if not isinstance(config, Mapping):
         raise ConfigError(f"config must be a dict of librdkafka properties, got {type(config).__name__}")
@@ -138,6 +139,8 @@ def _build_spec(
         raise ConfigError(f"late must be one of {LATE_POLICIES}, got {late!r}")
     if not isinstance(ordering_timestamp, bool):
         raise ConfigError(f"ordering_timestamp must be True or False, got {ordering_timestamp!r}")
+    if not isinstance(subscribe, bool):
+        raise ConfigError(f"subscribe must be True or False, got {subscribe!r}")
     if any(isinstance(f, Json) and f.schema is None for t in tl for f in (t.key, t.value)):
         tl = infer_json_schemas(cfg, tl, startup_timeout_ms)
     spec: dict[str, Any] = {
@@ -147,6 +150,7 @@ def _build_spec(
         **headers,
         "late": late,
         "ordering_timestamp": ordering_timestamp,
+        "subscribe": subscribe,
         **{k: v for k, v in ints.items() if v is not None},
     }
     return spec, tl
@@ -238,6 +242,13 @@ class ConsumerManager:
             ``"drop"`` (dropped, counted in ``late_messages``).
         ordering_timestamp: add an ``ordering_timestamp`` column: the
             timestamp rows are ordered by (the running maximum).
+        subscribe: let the consumer group of ``config["group.id"]`` assign
+            the partitions (Kafka's consumer-group protocol, KIP-848 by
+            default; ``group.protocol="classic"`` for the classic one with
+            the cooperative-sticky assignor). Each assigned partition starts
+            at the group's committed offset, else at its topic's policy.
+            Order holds across the partitions currently assigned. See
+            docs/guides/service.md.
 
     Raises:
         ConfigError, TopicNotFoundError, BrokerUnavailableError, KafkaError.
@@ -258,6 +269,7 @@ class ConsumerManager:
         broker_down_timeout_ms: int | None = None,
         late: str = "keep",
         ordering_timestamp: bool = False,
+        subscribe: bool = False,
     ) -> None:
         self._h: _lib.Handle | None = None
         spec, tl = _build_spec(
@@ -273,8 +285,10 @@ class ConsumerManager:
             broker_down_timeout_ms=broker_down_timeout_ms,
             late=late,
             ordering_timestamp=ordering_timestamp,
+            subscribe=subscribe,
         )
         self._topics = tl
+        self._subscribe = subscribe
         self._batch_size = batch_size
         self._include_headers = bool(include_headers)
         cfg = spec["config"]
@@ -358,6 +372,50 @@ class ConsumerManager:
         if code == _lib.UNTIL_NONE:
             raise ConfigError("to_reader needs a bound: until='live' or a time")
         return self._handle().stream(code, _lib.MODE_FOLLOW if follow else 0, idle_timeout_ms)
+
+    # -- commits -----------------------------------------------------------
+
+    def commit(self, *, asynchronous: bool = False, timeout_ms: int = 10_000) -> dict[tuple[str, int], int]:
+        """Store, under ``config["group.id"]``, for every partition this
+        manager consumes that has returned a row, the offset after the last
+        row ``poll()`` (or ``iter_batches``, ``read_all``, ``to_reader``)
+        has returned: the offset ``SourceTopic.from_committed`` resumes at.
+        Rows held for ordering or built ahead are never committed.
+
+        Call it after processing what you polled: a process that dies
+        before the commit re-reads those rows (at least once). Returns
+        ``{(topic, partition): offset}``, what was committed; ``{}`` when
+        nothing was returned yet. Waits at most ``timeout_ms`` for the group
+        coordinator. ``asynchronous=True`` sends the commit and returns
+        without waiting: failures then show in ``metrics()``
+        (``commit_failures``, ``last_commit_error``) and in the ``kafkars``
+        logger.
+
+        Raises:
+            ConfigError: config has no ``group.id`` (kafkars' default one is
+                random: nothing could read those offsets back).
+            TopicNotFoundError: a topic was deleted.
+            KafkaError: the commit failed or timed out (the message names
+                the partitions).
+            ClosedError: the manager is closed.
+        """
+        if not isinstance(asynchronous, bool):
+            raise ConfigError(f"asynchronous must be True or False, got {asynchronous!r}")
+        if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int) or timeout_ms < 0 or timeout_ms > _MAX_INT32:
+            raise ConfigError(f"timeout_ms must be an int of milliseconds >= 0, got {timeout_ms!r}")
+        done = self._handle().commit(asynchronous, timeout_ms)
+        return {(d["topic"], int(d["partition"])): int(d["offset"]) for d in done}
+
+    def partition_lag(self) -> pa.RecordBatch:
+        """One row per partition (:data:`PARTITION_LAG_SCHEMA`): the
+        committed offset this manager knows (read at creation or assignment,
+        or committed by it), the position (next offset to read), the log end
+        offset the client last learned from a fetch (no request per call),
+        ``lag = end_offset - committed_offset`` and ``lag_to_position =
+        end_offset - position``; null where unknown and for partitions not
+        assigned to this member. Totals are in ``metrics()`` (``lag``,
+        ``lag_to_position``)."""
+        return self._handle().lag()
 
     # -- state -----------------------------------------------------------
 

@@ -13,6 +13,8 @@ MESSAGE_SCHEMA: pa.Schema = _schema(lib.KAFKARS_SCHEMA_MESSAGE)
 MESSAGE_SCHEMA_WITH_HEADERS: pa.Schema = _schema(lib.KAFKARS_SCHEMA_MESSAGE_WITH_HEADERS)
 #: Schema of ``partition_state()`` (docs/design.md, "State").
 PARTITION_STATE_SCHEMA: pa.Schema = _schema(lib.KAFKARS_SCHEMA_PARTITION_STATE)
+#: Schema of ``partition_lag()`` (docs/design.md, "Commits and consumer groups").
+PARTITION_LAG_SCHEMA: pa.Schema = _schema(lib.KAFKARS_SCHEMA_PARTITION_LAG)
 
 
 def get_message_schema(include_headers: bool = False) -> pa.Schema:

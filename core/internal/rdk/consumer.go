@@ -211,12 +211,18 @@ type Consumer struct {
 	ioRaw syscall.RawConn
 	woken atomic.Bool // Wake was called: the next wait returns at once
 	last  int         // messages described by the last Fetch (Done clears them)
+
+	spans map[string]span2 // topic -> its partition indexes (SetPartitions)
 }
+
+// span2 is the engine partition indexes of one topic.
+type span2 struct{ base, nparts int32 }
 
 // New creates a consumer with the given properties, applied in order.
 // batchCap is the largest batch Fetch will return. librdkafka's log lines
-// are kept (RecentLogs) rather than printed, unless logStderr.
-func New(props []Prop, batchCap int, logStderr bool) (*Consumer, error) {
+// are kept (RecentLogs) rather than printed, unless logStderr. With group,
+// a rebalance callback records assignment changes (see Subscribe).
+func New(props []Prop, batchCap int, logStderr, group bool) (*Consumer, error) {
 	conf := C.rd_kafka_conf_new()
 	if err := setProps(conf, props); err != nil {
 		C.rd_kafka_conf_destroy(conf)
@@ -231,7 +237,11 @@ func New(props []Prop, batchCap int, logStderr bool) (*Consumer, error) {
 	if logStderr {
 		ls = 1
 	}
-	c := C.kr_new(conf, C.int(batchCap), ls, errbuf, 512)
+	grp := C.int(0)
+	if group {
+		grp = 1
+	}
+	c := C.kr_new(conf, C.int(batchCap), ls, grp, errbuf, 512)
 	if c == nil {
 		C.rd_kafka_conf_destroy(conf)
 		return nil, &ConfigError{Msg: C.GoString(errbuf)}
@@ -385,6 +395,12 @@ func (k *Consumer) SetPartitions(parts []TopicPartition) error {
 		base, nparts int32
 	}
 	var spans []span
+	defer func() {
+		k.spans = make(map[string]span2, len(spans))
+		for _, s := range spans {
+			k.spans[s.name] = span2{s.base, s.nparts}
+		}
+	}()
 	for i, tp := range parts {
 		if len(spans) > 0 && spans[len(spans)-1].name == tp.Topic {
 			s := &spans[len(spans)-1]
