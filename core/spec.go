@@ -18,8 +18,8 @@ type topicJSON struct {
 	Policy   *string         `json:"policy"`
 	TimeMs   json.RawMessage `json:"time_ms"`
 	Fallback *string         `json:"fallback"`
-	Key    *Format         `json:"key"`
-	Value  *Format         `json:"value"`
+	Key      *Format         `json:"key"`
+	Value    *Format         `json:"value"`
 }
 
 type specJSON struct {
