@@ -146,10 +146,15 @@ func (s *Settings) NeedsGroup() string {
 // default group.id is random: committed offsets under it mean nothing).
 func (s *Settings) CheckGroup() error {
 	why := s.NeedsGroup()
+	g, ok := s.GroupID()
+	if ok && strings.TrimSpace(g) == "" && why == "" {
+		// librdkafka's consumer has no consumer queue without a group
+		return errInvalid("config['group.id'] is empty (%q): give a group name, or leave group.id out "+
+			"(kafkars then uses a random one, and nothing can be committed)", g)
+	}
 	if why == "" {
 		return nil
 	}
-	g, ok := s.GroupID()
 	switch {
 	case !ok:
 		return errInvalid("%s needs config['group.id']: the consumer group whose committed offsets to use "+

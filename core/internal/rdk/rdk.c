@@ -281,6 +281,8 @@ kr_consumer *kr_new(rd_kafka_conf_t *conf, int batch_cap, int log_stderr,
 
         rd_kafka_poll_set_consumer(c->rk);
         c->q = rd_kafka_queue_get_consumer(c->rk);
+        /* not NULL: an empty group.id, which would give no consumer
+         * queue, is refused before (Settings.CheckGroup) */
         /* Wake on arrival: librdkafka writes one byte when the queue goes
          * from empty to non-empty. */
         rd_kafka_queue_io_event_enable(c->q, c->io_pipe[1], "1", 1);
