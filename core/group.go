@@ -454,7 +454,8 @@ func (e *Manager) finishRevokes(closing bool) {
 			e.noteErrorLocked("unassign: "+err.Error(), time.Now())
 			e.logLocked("warning", "handing back revoked partitions failed: %v", err)
 		}
-		e.logLocked("info", "revoked %s%s", e.partList(r.rb.Parts), committed)
+		e.logLocked("info", "revoked %s (handed back %d ms after the group asked%s)", e.partList(r.rb.Parts),
+			time.Since(r.rb.At).Milliseconds(), committed)
 		e.mu.Unlock()
 	}
 }
