@@ -254,6 +254,8 @@ func (e *Manager) canCommit() error {
 // partition order; nothing when no row was returned yet.
 func (e *Manager) Commit(async bool, timeout time.Duration) (out []Committed, err error) {
 	defer e.catch("commit", &err)
+	e.revMu.Lock()
+	defer e.revMu.Unlock()
 	e.mu.Lock()
 	err = e.usableLocked()
 	e.mu.Unlock()
@@ -263,8 +265,6 @@ func (e *Manager) Commit(async bool, timeout time.Duration) (out []Committed, er
 	if err := e.canCommit(); err != nil {
 		return nil, err
 	}
-	e.revMu.Lock()
-	defer e.revMu.Unlock()
 	e.drainCommitResults()
 	e.callerBack()
 	e.finishRevokes(false)

@@ -213,6 +213,11 @@ type Consumer struct {
 	last  int         // messages described by the last Fetch (Done clears them)
 
 	spans map[string]span2 // topic -> its partition indexes (SetPartitions)
+
+	// life lets calls from any goroutine (commits, lag) run against a
+	// live handle: they hold it shared; Close takes it exclusively.
+	life  sync.RWMutex
+	ended bool // guarded by life
 }
 
 // span2 is the engine partition indexes of one topic.
@@ -690,6 +695,9 @@ func (k *Consumer) Close() error {
 		k.mu.Lock()
 		k.dead = true
 		k.mu.Unlock()
+		k.life.Lock() // waits for a commit in flight (bounded by its timeout)
+		k.ended = true
+		k.life.Unlock()
 		if k.io != nil {
 			k.io.Close()
 		}

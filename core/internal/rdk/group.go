@@ -149,11 +149,30 @@ func (k *Consumer) results(l *C.rd_kafka_topic_partition_list_t, parts []int32) 
 	return errs
 }
 
+// errEnded is what calls on a closed consumer return.
+var errEnded = &KafkaError{Code: int32(C.RD_KAFKA_RESP_ERR__DESTROY), Op: "commit", Msg: "the consumer is closed"}
+
+// live holds the consumer open for the caller: call the returned
+// function when done. ok is false once it is closed.
+func (k *Consumer) live() (done func(), ok bool) {
+	k.life.RLock()
+	if k.ended {
+		k.life.RUnlock()
+		return nil, false
+	}
+	return k.life.RUnlock, true
+}
+
 // Commit implements source.Committer.
 func (k *Consumer) Commit(parts []int32, offsets []int64, timeout time.Duration) ([]error, error) {
 	if len(parts) == 0 {
 		return nil, nil
 	}
+	done, ok := k.live()
+	if !ok {
+		return nil, errEnded
+	}
+	defer done()
 	l := k.list(parts, offsets)
 	defer C.rd_kafka_topic_partition_list_destroy(l)
 	var res *C.rd_kafka_topic_partition_list_t
@@ -183,6 +202,11 @@ func (k *Consumer) CommitAsync(parts []int32, offsets []int64) error {
 	if len(parts) == 0 {
 		return nil
 	}
+	done, ok := k.live()
+	if !ok {
+		return errEnded
+	}
+	defer done()
 	l := k.list(parts, offsets)
 	defer C.rd_kafka_topic_partition_list_destroy(l)
 	var res *C.rd_kafka_topic_partition_list_t
@@ -194,6 +218,11 @@ func (k *Consumer) CommitAsync(parts []int32, offsets []int64) error {
 
 // CommitResults implements source.Committer.
 func (k *Consumer) CommitResults() []source.CommitResult {
+	done, ok := k.live()
+	if !ok {
+		return nil
+	}
+	defer done()
 	var out []source.CommitResult
 	for {
 		var code C.int32_t
@@ -230,6 +259,11 @@ func (k *Consumer) Committed(parts []int32, timeout time.Duration) ([]int64, err
 	if len(parts) == 0 {
 		return nil, nil
 	}
+	done, ok := k.live()
+	if !ok {
+		return nil, errEnded
+	}
+	defer done()
 	l := k.list(parts, nil)
 	defer C.rd_kafka_topic_partition_list_destroy(l)
 	if err := C.rd_kafka_committed(k.c.rk, l, C.int(timeout.Milliseconds())); err != C.RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -253,13 +287,15 @@ func (k *Consumer) Committed(parts []int32, timeout time.Duration) ([]int64, err
 // cached from its last fetch responses (no request). Safe from any
 // goroutine while the consumer is open; -1 once it is closed.
 func (k *Consumer) EndOffsets(parts []int32, out []int64) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for i, p := range parts {
+	for i := range out[:len(parts)] {
 		out[i] = -1
-		if k.dead {
-			continue
-		}
+	}
+	done, ok := k.live()
+	if !ok {
+		return
+	}
+	defer done()
+	for i, p := range parts {
 		tp := k.parts[p]
 		ct := C.CString(tp.Topic)
 		var lo, hi C.int64_t
