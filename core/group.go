@@ -595,6 +595,15 @@ func (e *Manager) onRevoked(ev *source.Rebalance, lost bool) {
 	}
 	e.m.Recompute()
 	if lost {
+		// a revocation still waiting for the caller commits nothing for
+		// them any more: another member may own them already
+		for _, r := range e.grp.pending {
+			for k, i := range r.rb.Parts {
+				if drop[i] {
+					r.offsets[k] = -1
+				}
+			}
+		}
 		e.grp.lostParts += int64(len(ev.Parts))
 		e.logLocked("warning", "lost %s (the group gave them to another member: fenced or timed out); nothing committed for them", e.partList(ev.Parts))
 	} else {

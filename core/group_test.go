@@ -403,3 +403,57 @@ func TestOwnDisownFrontier(t *testing.T) {
 		t.Fatalf("releasable %d, want 1 (partition 1's record at ts 1)", m.Releasable())
 	}
 }
+
+// TestLostCommitsNothing: partitions lost (the member was fenced) are
+// dropped without a commit, also when a revocation of theirs was still
+// waiting for the caller.
+func TestLostCommitsNothing(t *testing.T) {
+	s := scripted{parts: []PartitionInfo{{Topic: "t0", Partition: 0, End: 50}, {Topic: "t0", Partition: 1, End: 50}}}
+	for p := int32(0); p < 2; p++ {
+		var recs []source.Msg
+		for o := int64(0); o < 50; o++ {
+			recs = append(recs, source.Msg{Kind: source.Record, Partition: p, Offset: o, Timestamp: o, Value: []byte("v")})
+		}
+		s.records = append(s.records, recs)
+	}
+	src := newFakeGroup(3, s, false)
+	opts := testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Earliest}}, BatchSize: ip(10), LingerMs: ip(0)})
+	resolve := func(parts []int32) ([]int64, []int64, []int64, error) {
+		n := len(parts)
+		ends, committed := make([]int64, n), make([]int64, n)
+		for k := range parts {
+			ends[k], committed[k] = 50, -1
+		}
+		return make([]int64, n), ends, committed, nil
+	}
+	m := NewGroupManager(opts, s.parts, src, memory.NewGoAllocator(), nil, GroupOptions{Subscribe: true, GroupID: "g", Resolve: resolve})
+	defer m.Close()
+	src.push(&source.Rebalance{Kind: source.Assigned, Parts: []int32{0, 1}, At: time.Now()})
+	ret := newReturned(s.parts)
+	waitFor(t, m, ret, "rows of both partitions", func() bool { return len(ret.offs[0]) > 0 && len(ret.offs[1]) > 0 })
+	// the caller holds a batch: the revoke of 1 waits; then 0 and 1 are lost
+	src.push(&source.Rebalance{Kind: source.Revoked, Parts: []int32{1}, At: time.Now()})
+	src.push(&source.Rebalance{Kind: source.Lost, Parts: []int32{0, 1}, At: time.Now()})
+	m.fetchMu.Lock()
+	m.handleRebalances()
+	m.fetchMu.Unlock()
+	before := len(ret.offs[0]) + len(ret.offs[1])
+	rec, err := m.Poll(50 * time.Millisecond) // the caller comes back
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec != nil {
+		ret.add(rec)
+		rec.Release()
+	}
+	if got := len(ret.offs[0]) + len(ret.offs[1]); got != before {
+		t.Fatalf("rows of lost partitions returned after the loss: %d then %d", before, got)
+	}
+	if c := src.committedCopy(); len(c) != 0 {
+		t.Fatalf("committed %v for lost partitions", c)
+	}
+	met, _ := m.Metrics()
+	if met.PartitionsLost != 2 || met.AssignedPartitions != 0 {
+		t.Fatalf("metrics: lost %d, assigned %d", met.PartitionsLost, met.AssignedPartitions)
+	}
+}
