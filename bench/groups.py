@@ -307,6 +307,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--only", choices=("commit", "rebalance"))
     ap.add_argument("--bootstrap", help="use this broker instead of starting one")
+    ap.add_argument("--broker-prop", action="append", default=[], metavar="KEY=VALUE",
+                    help="a property of the broker this starts (e.g. group.coordinator.append.linger.ms=0)")
     ap.add_argument("--json", type=Path, help="write the results here too")
     args = ap.parse_args()
 
@@ -316,7 +318,8 @@ def main() -> None:
     broker = None
     bootstrap = args.bootstrap
     if bootstrap is None:
-        broker = LocalKafka(heap="2g")
+        props = dict(x.split("=", 1) for x in args.broker_prop)
+        broker = LocalKafka(heap="2g", extra_props=props)
         broker.start()
         bootstrap = broker.bootstrap
     tool = KafkaTool(bootstrap)
