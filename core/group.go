@@ -256,33 +256,32 @@ func (e *Manager) Commit(async bool, timeout time.Duration) (out []Committed, er
 	defer e.catch("commit", &err)
 	e.revMu.Lock()
 	defer e.revMu.Unlock()
-	e.mu.Lock()
-	err = e.usableLocked()
-	e.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	if err := e.canCommit(); err != nil {
-		return nil, err
-	}
 	e.drainCommitResults()
-	e.callerBack()
-	e.finishRevokes(false)
+	// one locked section: the caller is back (revocations waiting for it
+	// may complete), and what it was returned
+	var parts []int32
+	var offs []int64
 	e.mu.Lock()
 	if err := e.usableLocked(); err != nil {
 		e.mu.Unlock()
 		return nil, err
 	}
-	ret := e.returnedLocked()
-	var parts []int32
-	var offs []int64
-	for i := range e.m.parts {
-		if o := e.commitOffsetLocked(i, ret[i]); o >= 0 {
-			parts = append(parts, int32(i))
-			offs = append(offs, o)
-		}
+	if err := e.canCommit(); err != nil {
+		e.mu.Unlock()
+		return nil, err
+	}
+	e.callerBackLocked()
+	revoking := len(e.grp.pending) > 0
+	if !revoking {
+		parts, offs = e.commitListLocked()
 	}
 	e.mu.Unlock()
+	if revoking {
+		e.finishRevokes(false)
+		e.mu.Lock()
+		parts, offs = e.commitListLocked()
+		e.mu.Unlock()
+	}
 	if len(parts) == 0 {
 		return nil, nil
 	}
@@ -304,6 +303,19 @@ func (e *Manager) Commit(async bool, timeout time.Duration) (out []Committed, er
 		return nil, e.commitError(reqErr, errs, parts)
 	}
 	return out, nil
+}
+
+// commitListLocked is what Commit stores: the partitions that returned a
+// row, and their offsets. Called with mu.
+func (e *Manager) commitListLocked() (parts []int32, offs []int64) {
+	ret := e.returnedLocked()
+	for i := range e.m.parts {
+		if o := e.commitOffsetLocked(i, ret[i]); o >= 0 {
+			parts = append(parts, int32(i))
+			offs = append(offs, o)
+		}
+	}
+	return parts, offs
 }
 
 // recordCommitLocked notes a commit's outcome; it reports success.
@@ -386,11 +398,15 @@ func (e *Manager) drainCommitResults() {
 // batch it held; revocations waiting for that may complete.
 func (e *Manager) callerBack() {
 	e.mu.Lock()
+	e.callerBackLocked()
+	e.mu.Unlock()
+}
+
+func (e *Manager) callerBackLocked() {
 	e.grp.outstanding = false
 	for _, r := range e.grp.pending {
 		r.ready = true
 	}
-	e.mu.Unlock()
 }
 
 // enterPoll runs at the start of every poll.

@@ -207,10 +207,9 @@ class Handle:
         out = ffi.new("char**")
         err = ffi.new("char**")
         flags = COMMIT_ASYNC if asynchronous else 0
-        try:
-            self._check(lib.kafkars_manager_commit(self._handle(), flags, timeout_ms, out, err), err)
-        finally:
-            self.log_events()
+        # (log lines a commit leaves, e.g. of revocations it completed, go
+        # out with the next poll: KAFKARS_FLAG_EVENTS)
+        self._check(lib.kafkars_manager_commit(self._handle(), flags, timeout_ms, out, err), err)
         done: list[dict[str, Any]] = json.loads(take_string(out[0]))
         return done
 
