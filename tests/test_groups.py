@@ -447,6 +447,11 @@ def test_subscribe_lifecycle_and_metrics(kafka, tool, topic_name) -> None:  # ty
     cfg2 = {**cfg, "group.id": group_name(), "group.protocol": "classic"}
     with ConsumerManager(cfg2, [SourceTopic.from_earliest(topic_name)], subscribe=True) as m:
         assert m.read_all().num_rows == 300
+    # and with an eager assignor
+    cfg3 = {**cfg2, "group.id": group_name(), "partition.assignment.strategy": "range"}
+    with ConsumerManager(cfg3, [SourceTopic.from_earliest(topic_name)], subscribe=True) as m:
+        assert m.read_all().num_rows == 300
+        assert m.metrics()["assigned_partitions"] == 3
     with pytest.raises(kafkars.ConfigError, match="partition.assignment.strategy"):
         ConsumerManager({**cfg, "partition.assignment.strategy": "range"}, [SourceTopic.from_earliest(topic_name)], subscribe=True)
 
