@@ -326,8 +326,8 @@ func (e *Manager) recordCommitLocked(parts []int32, offs []int64, errs []error, 
 			ok = false
 			continue
 		}
-		if reqErr == nil || errs != nil {
-			e.grp.committed[i] = offs[k]
+		if (reqErr == nil || errs != nil) && offs[k] > e.grp.committed[i] {
+			e.grp.committed[i] = offs[k] // results of asynchronous commits may arrive late
 		}
 	}
 	if ok {
@@ -394,14 +394,8 @@ func (e *Manager) drainCommitResults() {
 	}
 }
 
-// callerBack: the caller polls or commits again, so it is done with the
-// batch it held; revocations waiting for that may complete.
-func (e *Manager) callerBack() {
-	e.mu.Lock()
-	e.callerBackLocked()
-	e.mu.Unlock()
-}
-
+// callerBackLocked: the caller polls or commits again, so it is done with
+// the batch it held; revocations waiting for that may complete.
 func (e *Manager) callerBackLocked() {
 	e.grp.outstanding = false
 	for _, r := range e.grp.pending {
@@ -414,8 +408,8 @@ func (e *Manager) enterPoll() {
 	if e.group == nil {
 		return
 	}
-	e.callerBack()
 	e.mu.Lock()
+	e.callerBackLocked()
 	n := len(e.grp.pending)
 	e.mu.Unlock()
 	if n > 0 {
