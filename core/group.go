@@ -114,6 +114,7 @@ type revocation struct {
 	rb      *source.Rebalance
 	offsets []int64 // per rb.Parts: what to commit, -1 for nothing
 	ready   bool    // the caller held no batch, or came back since
+	dropped int64   // rows of the partitions dropped unreturned at the revoke
 }
 
 // initGroup sets up the group state at creation.
@@ -464,8 +465,8 @@ func (e *Manager) finishRevokes(closing bool) {
 			e.noteErrorLocked("unassign: "+err.Error(), time.Now())
 			e.logLocked("warning", "handing back revoked partitions failed: %v", err)
 		}
-		e.logLocked("info", "revoked %s (handed back %d ms after the group asked%s)", e.partList(r.rb.Parts),
-			time.Since(r.rb.At).Milliseconds(), committed)
+		e.logLocked("info", "revoked %s (handed back %d ms after the group asked; %d rows dropped unreturned%s)",
+			e.partList(r.rb.Parts), time.Since(r.rb.At).Milliseconds(), r.dropped, committed)
 		e.mu.Unlock()
 	}
 }
@@ -589,16 +590,28 @@ func (e *Manager) onRevoked(ev *source.Rebalance, lost bool) {
 		drop[i] = true
 	}
 	// rows of revoked partitions the caller has not received: never
+	var dropped int64
+	rows := func(r arrow.RecordBatch) int64 {
+		if r == nil {
+			return 0
+		}
+		return r.NumRows()
+	}
 	if e.ready != nil {
+		n := rows(e.ready)
 		e.ready = e.withoutPartitions(e.ready, drop)
+		dropped += n - rows(e.ready)
 	}
 	e.pendMu.Lock()
 	if e.pending != nil {
+		n := rows(e.pending)
 		e.pending = e.withoutPartitions(e.pending, drop)
+		dropped += n - rows(e.pending)
 	}
 	e.pendMu.Unlock()
 	var resume []int32
 	for _, i := range ev.Parts {
+		dropped += int64(e.m.parts[i].q.n)
 		if e.m.Disown(i) {
 			resume = append(resume, i)
 		}
@@ -615,9 +628,10 @@ func (e *Manager) onRevoked(ev *source.Rebalance, lost bool) {
 			}
 		}
 		e.grp.lostParts += int64(len(ev.Parts))
-		e.logLocked("warning", "lost %s (the group gave them to another member: fenced or timed out); nothing committed for them", e.partList(ev.Parts))
+		e.logLocked("warning", "lost %s (the group gave them to another member: fenced or timed out); %d rows dropped unreturned, nothing committed for them",
+			e.partList(ev.Parts), dropped)
 	} else {
-		e.grp.pending = append(e.grp.pending, &revocation{rb: ev, offsets: offs, ready: !e.grp.outstanding})
+		e.grp.pending = append(e.grp.pending, &revocation{rb: ev, offsets: offs, ready: !e.grp.outstanding, dropped: dropped})
 	}
 	e.afterChangeLocked(now)
 	e.mu.Unlock()
