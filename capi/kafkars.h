@@ -28,9 +28,9 @@
  *           different managers run in parallel; calls on one manager are
  *           safe (concurrent polls each get distinct rows).
  * Blocking: only kafkars_manager_new (bounded by startup_timeout_ms),
- *           kafkars_manager_poll, kafkars_send_wait and kafkars_offsets
- *           (bounded by their timeouts) and kafkars_producer_close (see
- *           there) block.
+ *           kafkars_manager_poll, kafkars_manager_commit, kafkars_send_wait
+ *           and kafkars_offsets (bounded by their timeouts) and
+ *           kafkars_producer_close (see there) block.
  * Arrow:    batches cross as Arrow C Data Interface structs. The caller
  *           provides zero-initialised structs; the library fills them and
  *           the caller owns the result: it must call the struct's release
@@ -84,6 +84,7 @@
 #define KAFKARS_SCHEMA_MESSAGE_WITH_HEADERS 1 /* the same plus headers */
 #define KAFKARS_SCHEMA_PARTITION_STATE 2 /* the nine columns of the Rust kafkars 0.0.8 */
 #define KAFKARS_SCHEMA_PARTITION_STATS 3 /* topic, partition, held, late and malformed counts, ... */
+#define KAFKARS_SCHEMA_PARTITION_LAG 4   /* kafkars_manager_lag() */
 
 /* until_ms values for kafkars_manager_poll() and kafkars_manager_stream();
  * any value >= 0 is an epoch-millisecond timestamp. */
@@ -100,6 +101,10 @@
 /* Bits of kafkars_manager_poll()'s *out_flags. */
 #define KAFKARS_FLAG_LIVE 1          /* the manager is live: every replay row was returned */
 #define KAFKARS_FLAG_UNTIL_REACHED 2 /* nothing before until_ms will come */
+#define KAFKARS_FLAG_EVENTS 4        /* log lines wait in kafkars_manager_events() */
+
+/* Bits of the flags argument of kafkars_manager_commit(). */
+#define KAFKARS_COMMIT_ASYNC 1 /* send the commit and return without waiting */
 
 typedef uint64_t kafkars_handle;
 
@@ -173,17 +178,27 @@ char *kafkars_librdkafka_version(void);
  *
  *   spec_json [in]  spec_len bytes of UTF-8 JSON, no terminator needed:
  *     {"config": {"bootstrap.servers": "host:9092", ...},   librdkafka properties, string values
- *      "topics": [{"name": "t", "policy": "earliest"|"latest"|"relative_time"|"absolute_time",
- *                  "time_ms": 0}, ...],                       rank = position in the list
+ *      "topics": [{"name": "t", "policy": "earliest"|"latest"|"relative_time"|"absolute_time"
+ *                                         |"committed",
+ *                  "time_ms": 0, "fallback": null}, ...],     rank = position in the list
  *      "cutoff_ms": null, "batch_size": 10000, "linger_ms": 5,
  *      "max_buffered_messages": 500000, "max_buffered_bytes": 67108864,
  *      "include_headers": false, "startup_timeout_ms": 15000,
- *      "broker_down_timeout_ms": 300000}
+ *      "broker_down_timeout_ms": 300000, "subscribe": false}
  *     Omitted or null members take the defaults shown; unknown members
  *     are an error. time_ms is milliseconds before now for relative_time,
- *     epoch milliseconds for absolute_time. Policy "offsets" reads offset
- *     ranges instead (docs/design.md, "Replay at scale"): the topic then
- *     has "ranges": [{"partition": p, "start": s, "stop": e}, ...] (the
+ *     epoch milliseconds for absolute_time. "committed" starts each
+ *     partition at the committed offset of config's group.id, and where
+ *     there is none at "fallback" ("earliest" when omitted, "latest",
+ *     "relative_time" or "absolute_time", the last two with time_ms);
+ *     "fallback" with any other policy is an error. "subscribe": true lets
+ *     the consumer group of config's group.id assign the partitions
+ *     (docs/design.md, "Commits and consumer groups"); every topic then
+ *     starts from the group's committed offsets, its policy applying where
+ *     there is none. "committed" and "subscribe" need a non-empty
+ *     group.id in config. Policy "offsets" reads offset ranges
+ *     instead (docs/design.md, "Replay at scale"): the topic then has
+ *     "ranges": [{"partition": p, "start": s, "stop": e}, ...] (the
  *     partitions not listed are not read; nothing at or past a stop is
  *     returned) and optionally "min_time_ms" (rows whose ordering
  *     timestamp is below it are not returned). Not NULL.
@@ -289,6 +304,54 @@ int32_t kafkars_manager_stats(kafkars_handle h, struct ArrowArray *out_array,
  *                   it with kafkars_free_string(). */
 int32_t kafkars_manager_metrics(kafkars_handle h, char **out_json,
                                 char **err);
+
+/*
+ * Commit, under config's group.id, for every partition this manager
+ * consumes that has returned a row, the offset after the last row
+ * kafkars_manager_poll() (or a stream) has returned: never a row not yet
+ * returned (docs/design.md, "Commits and consumer groups").
+ *
+ *   h          [in]  a manager handle.
+ *   flags      [in]  KAFKARS_COMMIT_* bits (0: synchronous).
+ *   timeout_ms [in]  >= 0: how long a synchronous commit waits for the
+ *                    group coordinator; past it KAFKARS_ERR_KAFKA (the
+ *                    commit may still land later).
+ *   out_json   [out] a JSON array of {"topic": "t", "partition": 0,
+ *                    "offset": 42}, what was committed (asynchronously: sent);
+ *                    "[]" when no row was returned yet. Free it with
+ *                    kafkars_free_string().
+ *
+ * KAFKARS_ERR_CONFIG when config has no group.id (kafkars' default one is
+ * random), KAFKARS_ERR_TOPIC_NOT_FOUND for a partition of a deleted topic,
+ * KAFKARS_ERR_KAFKA for any other failure (the message names the
+ * partitions). Asynchronous failures are counted in the metrics
+ * (commit_failures, last_commit_error) and logged (kafkars_manager_events).
+ */
+int32_t kafkars_manager_commit(kafkars_handle h, uint32_t flags,
+                               int32_t timeout_ms, char **out_json,
+                               char **err);
+
+/* Per-partition lag, schema KAFKARS_SCHEMA_PARTITION_LAG: topic,
+ * partition, committed_offset (the last committed offset this manager knows:
+ * read at creation or assignment, or committed by it), position (the next
+ * offset the consumer reads), end_offset (the log end offset the client
+ * last learned from a fetch: no request per call), lag (end_offset -
+ * committed_offset), lag_to_position (end_offset - position), is_assigned.
+ * Offsets are null when unknown, and for partitions not assigned to this
+ * member.
+ *   h          [in]   a manager handle.
+ *   out_array  [out]  zero-initialised; owned by the caller.
+ *   out_schema [out]  zero-initialised; owned by the caller. */
+int32_t kafkars_manager_lag(kafkars_handle h, struct ArrowArray *out_array,
+                            struct ArrowSchema *out_schema, char **err);
+
+/* Take the log lines kept for the caller (rebalances, commit failures),
+ * oldest first: a JSON array of {"time_ms": epoch ms, "level": "info" |
+ * "warning", "message": "..."}. KAFKARS_FLAG_EVENTS tells a poll's caller
+ * that lines wait.
+ *   h        [in]   a manager handle.
+ *   out_json [out]  free it with kafkars_free_string(). */
+int32_t kafkars_manager_events(kafkars_handle h, char **out_json, char **err);
 
 /* Stop the manager and free its consumer and buffers. Idempotent: closing
  * a closed (or unknown) handle returns KAFKARS_OK. Batches and streams

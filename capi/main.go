@@ -287,6 +287,90 @@ func kafkars_manager_metrics(h C.kafkars_handle, outJSON **C.char, errOut **C.ch
 	return C.KAFKARS_OK
 }
 
+//export kafkars_manager_commit
+func kafkars_manager_commit(h C.kafkars_handle, flags C.uint32_t, timeoutMs C.int32_t, outJSON **C.char, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	if outJSON == nil {
+		return nullArg("out_json", errOut)
+	}
+	if timeoutMs < 0 {
+		return status(&core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("timeout_ms must be >= 0, got %d", int32(timeoutMs))}, errOut)
+	}
+	m, err := lookup(h)
+	if err != nil {
+		return status(err, errOut)
+	}
+	done, err := m.Commit(flags&C.KAFKARS_COMMIT_ASYNC != 0, time.Duration(timeoutMs)*time.Millisecond)
+	if err != nil {
+		return status(err, errOut)
+	}
+	type entry struct {
+		Topic     string `json:"topic"`
+		Partition int32  `json:"partition"`
+		Offset    int64  `json:"offset"`
+	}
+	out := make([]entry, len(done))
+	for i, c := range done {
+		out[i] = entry{c.Topic, c.Partition, c.Offset}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return status(err, errOut)
+	}
+	*outJSON = C.CString(string(b))
+	return C.KAFKARS_OK
+}
+
+//export kafkars_manager_lag
+func kafkars_manager_lag(h C.kafkars_handle, outArray *C.struct_ArrowArray, outSchema *C.struct_ArrowSchema, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	if outArray == nil || outSchema == nil {
+		return nullArg("out_array and out_schema", errOut)
+	}
+	m, err := lookup(h)
+	if err != nil {
+		return status(err, errOut)
+	}
+	rec, err := m.Lag()
+	if err != nil {
+		return status(err, errOut)
+	}
+	defer rec.Release()
+	cdata.ExportArrowRecordBatch(rec, (*cdata.CArrowArray)(unsafe.Pointer(outArray)), (*cdata.CArrowSchema)(unsafe.Pointer(outSchema)))
+	return C.KAFKARS_OK
+}
+
+//export kafkars_manager_events
+func kafkars_manager_events(h C.kafkars_handle, outJSON **C.char, errOut **C.char) (rc C.int32_t) {
+	defer guard(&rc, errOut)
+	if outJSON == nil {
+		return nullArg("out_json", errOut)
+	}
+	m, err := lookup(h)
+	if err != nil {
+		return status(err, errOut)
+	}
+	evs, err := m.TakeEvents()
+	if err != nil {
+		return status(err, errOut)
+	}
+	type entry struct {
+		TimeMs  int64  `json:"time_ms"`
+		Level   string `json:"level"`
+		Message string `json:"message"`
+	}
+	out := make([]entry, len(evs))
+	for i, ev := range evs {
+		out[i] = entry{ev.Time.UnixMilli(), ev.Level, ev.Msg}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return status(err, errOut)
+	}
+	*outJSON = C.CString(string(b))
+	return C.KAFKARS_OK
+}
+
 //export kafkars_manager_close
 func kafkars_manager_close(h C.kafkars_handle, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
@@ -318,6 +402,8 @@ func kafkars_schema(which C.int32_t, out *C.struct_ArrowSchema, errOut **C.char)
 		cdata.ExportArrowSchema(core.PartitionStateSchema, (*cdata.CArrowSchema)(unsafe.Pointer(out)))
 	case C.KAFKARS_SCHEMA_PARTITION_STATS:
 		cdata.ExportArrowSchema(core.PartitionStatsSchema, (*cdata.CArrowSchema)(unsafe.Pointer(out)))
+	case C.KAFKARS_SCHEMA_PARTITION_LAG:
+		cdata.ExportArrowSchema(core.PartitionLagSchema, (*cdata.CArrowSchema)(unsafe.Pointer(out)))
 	default:
 		return status(&core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("unknown schema %d", int32(which))}, errOut)
 	}

@@ -34,8 +34,8 @@ func (m *Merger) Backpressure(b Budget, pause, resume []int32) ([]int32, []int32
 	case m.over(b):
 		for i := range m.parts {
 			p := &m.parts[i]
-			if p.halted {
-				continue
+			if p.halted || !p.owned {
+				continue // at its range's end, or not assigned to this member: nothing to pause
 			}
 			if m.holdsFrontier(i) {
 				if p.paused {

@@ -44,33 +44,43 @@ const (
 	// FlagUntilReached: no record before the given until will come from
 	// further calls with the same until.
 	FlagUntilReached PollFlags = 2
+	// FlagEvents: log lines are waiting (TakeEvents).
+	FlagEvents PollFlags = 4
 )
 
 // Next polls like PollWait and applies until (UntilNone, UntilLive or epoch
 // ms). Rows at or after until are kept for the next call.
 func (e *Manager) Next(timeout, maxWait time.Duration, until int64, mode PollMode) (rec arrow.RecordBatch, flags PollFlags, err error) {
 	defer e.catch("poll", &err)
-	e.pendMu.Lock()
-	rec = e.pending
-	e.pending = nil
-	e.pendMu.Unlock()
-	if rec != nil {
-		e.mu.Lock()
-		e.stats.released += rec.NumRows() // delivered now
-		e.mu.Unlock()
-	} else if until == UntilLive && e.replayOver() {
+	e.enterPoll()
+	if until == UntilLive && e.replayOver() {
 		// nothing to wait for: the bound is reached (a read of a replay
 		// that is live from the start, or the call after its last rows,
 		// returns at once instead of after max_wait)
 		return nil, e.flags(until, false, mode), nil
-	} else {
-		rec, err = e.PollWait(timeout, maxWait)
-		if err != nil {
-			return nil, e.flags(until, false, mode), err
-		}
 	}
+	rec, cut, err := e.pollWait(timeout, maxWait, until)
+	if err != nil {
+		return nil, e.flags(until, false, mode), err
+	}
+	return rec, e.flags(until, cut, mode), nil
+}
+
+// replayOver reports whether the manager is usable and live: every replay
+// row has been returned.
+func (e *Manager) replayOver() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.usableLocked() == nil && e.liveLocked()
+}
+
+// deliverLocked hands rec to the caller: with a time bound, the rows at or
+// after it are cut off (zero-copy) and kept for the next poll. It returns
+// the rows delivered (nil when none) and whether a cut was made. Called
+// with mu (pendMu is taken here).
+func (e *Manager) deliverLocked(rec arrow.RecordBatch, until int64) (arrow.RecordBatch, bool) {
 	cut := false
-	if until >= 0 && rec != nil {
+	if until >= 0 {
 		ts := rec.Column(5).(*array.Timestamp).Values()
 		idx := len(ts)
 		for i, t := range ts {
@@ -82,9 +92,7 @@ func (e *Manager) Next(timeout, maxWait time.Duration, until int64, mode PollMod
 		if idx < len(ts) {
 			cut = true
 			rest := rec.NewSlice(int64(idx), int64(len(ts)))
-			e.mu.Lock()
 			e.stats.released -= rest.NumRows() // not delivered yet
-			e.mu.Unlock()
 			e.pendMu.Lock()
 			e.pending = rest
 			e.pendMu.Unlock()
@@ -98,15 +106,10 @@ func (e *Manager) Next(timeout, maxWait time.Duration, until int64, mode PollMod
 			}
 		}
 	}
-	return rec, e.flags(until, cut, mode), nil
-}
-
-// replayOver reports whether the manager is usable and live: every replay
-// row has been returned.
-func (e *Manager) replayOver() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.usableLocked() == nil && e.liveLocked()
+	if rec != nil && rec.NumRows() > 0 {
+		e.grp.outstanding = true
+	}
+	return rec, cut
 }
 
 func (e *Manager) flags(until int64, cut bool, mode PollMode) PollFlags {
@@ -119,6 +122,9 @@ func (e *Manager) flags(until int64, cut bool, mode PollMode) PollFlags {
 	e.pendMu.Unlock()
 	if live {
 		f |= FlagLive
+	}
+	if len(e.grp.events) > 0 {
+		f |= FlagEvents
 	}
 	switch {
 	case until == UntilLive:

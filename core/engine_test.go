@@ -31,6 +31,10 @@ type fakeSource struct {
 	wake    chan struct{}
 	closed  bool
 	pauses  int
+	// owned, when set, says which partitions are consumed (group tests)
+	owned func(p int) bool
+	// whole: a take hands out everything a partition has (no random chunks)
+	whole bool
 }
 
 func newFakeSource(seed int64, s scripted) *fakeSource {
@@ -41,13 +45,18 @@ func newFakeSource(seed int64, s scripted) *fakeSource {
 }
 
 // push appends a live record to partition p.
-func (f *fakeSource) push(p int32, ts int64, val []byte) {
+func (f *fakeSource) push(p int32, ts int64, val []byte) { f.pushMany(p, []int64{ts}, val) }
+
+// pushMany appends live records to partition p at once (one arrival).
+func (f *fakeSource) pushMany(p int32, tss []int64, val []byte) {
 	f.mu.Lock()
-	off := f.parts[p].End + int64(len(f.records[p])) // beyond anything scripted
-	if n := len(f.records[p]); n > 0 && f.records[p][n-1].Offset >= off {
-		off = f.records[p][n-1].Offset + 1
+	for _, ts := range tss {
+		off := f.parts[p].End + int64(len(f.records[p])) // beyond anything scripted
+		if n := len(f.records[p]); n > 0 && f.records[p][n-1].Offset >= off {
+			off = f.records[p][n-1].Offset + 1
+		}
+		f.records[p] = append(f.records[p], source.Msg{Kind: source.Record, Partition: p, Offset: off, Timestamp: ts, Value: val})
 	}
-	f.records[p] = append(f.records[p], source.Msg{Kind: source.Record, Partition: p, Offset: off, Timestamp: ts, Value: val})
 	f.mu.Unlock()
 	select {
 	case f.arrived <- struct{}{}:
@@ -61,12 +70,16 @@ func (f *fakeSource) take(max int) []source.Msg {
 	f.out = f.out[:0]
 	for tries := 0; len(f.out) < max && tries < 4*len(f.parts)+8; tries++ {
 		p := f.rng.Intn(len(f.parts))
-		if f.paused[p] {
+		if f.paused[p] || (f.owned != nil && !f.owned(p)) {
 			continue
 		}
 		recs := f.records[p]
 		if f.next[p] < len(recs) {
-			for k := 1 + f.rng.Intn(16); k > 0 && f.next[p] < len(recs) && len(f.out) < max; k-- {
+			k := 1 + f.rng.Intn(16)
+			if f.whole {
+				k = len(recs)
+			}
+			for ; k > 0 && f.next[p] < len(recs) && len(f.out) < max; k-- {
 				f.out = append(f.out, recs[f.next[p]])
 				f.next[p]++
 			}
@@ -279,12 +292,14 @@ func TestPollSemantics(t *testing.T) {
 
 	t.Run("a full batch returns at once", func(t *testing.T) {
 		src := newFakeSource(1, scripted{parts: one.parts, records: [][]source.Msg{nil}})
+		// the three records arrive together and one fetch takes them all:
+		// when a fetch takes fewer, the engine waits for the linger deadline
+		// before fetching the rest (it coalesces live arrivals)
+		src.whole = true
 		m := startManager(testOpts(t, Options{Topics: []TopicSpec{{Name: "t0", Policy: Latest}}, LingerMs: ip(5000), BatchSize: ip(3)}), one.parts, src)
 		defer m.Close()
 		time.Sleep(50 * time.Millisecond)
-		for i := 0; i < 3; i++ {
-			src.push(0, int64(i), []byte("a"))
-		}
+		src.pushMany(0, []int64{0, 1, 2}, []byte("a"))
 		t0 := time.Now()
 		rec, err := m.Poll(10 * time.Second)
 		if err != nil || rec == nil || rec.NumRows() != 3 {

@@ -119,6 +119,14 @@ func (e *Manager) plan() step {
 func (e *Manager) fetchOnce() (now time.Time, down, stalled bool) {
 	e.fetchMu.Lock()
 	defer e.fetchMu.Unlock()
+	now, down, stalled = e.fetchIngest()
+	// assignment changes recorded during the fetch: before the next one
+	e.handleRebalances()
+	return now, down, stalled
+}
+
+// fetchIngest is one Fetch and its ingestion. Called with fetchMu.
+func (e *Manager) fetchIngest() (now time.Time, down, stalled bool) {
 	msgs, err := e.src.Fetch(idleWait, FetchBatch)
 	defer e.src.Done() // copied by then: free librdkafka's buffers now
 	now = time.Now()
@@ -236,6 +244,13 @@ func (e *Manager) callerFetch(until time.Time) {
 	if wait < 0 {
 		wait = 0
 	}
+	e.callerFetchIngest(wait)
+	e.handleRebalances()
+}
+
+// callerFetchIngest is callerFetch's Fetch and its ingestion. Called with
+// fetchMu.
+func (e *Manager) callerFetchIngest(wait time.Duration) {
 	var msgs []source.Msg
 	var err error
 	if bf, ok := e.src.(source.BlockingFetcher); ok {

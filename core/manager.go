@@ -94,6 +94,14 @@ type Manager struct {
 	done      chan struct{} // closed when the engine goroutine ends
 	closeOnce sync.Once
 
+	// Consumer group (group.go): fixed at creation.
+	committer source.Committer // nil when the source cannot commit
+	group     source.Group     // nil unless partitions are assigned by a group
+	gopts     GroupOptions
+	tpIndex   map[string]map[int32]int32 // topic, partition -> index
+	grp       groupState                 // guarded by mu
+	revMu     sync.Mutex                 // commits and completing revocations
+
 	// hooks lets tests inject faults; nil in production.
 	hooks *testHooks
 }
@@ -124,6 +132,13 @@ type testHooks struct {
 // core/internal/cmem); typed are the decoded columns, built by the caller
 // from the topics' formats. The manager owns src from now on and closes it.
 func NewManager(s *Settings, parts []PartitionInfo, src source.Source, mem memory.Allocator, typed []TypedColumn) *Manager {
+	return NewGroupManager(s, parts, src, mem, typed, GroupOptions{})
+}
+
+// NewGroupManager is NewManager for a consumer group: commits under
+// g.GroupID, and with g.Subscribe partitions assigned by the group
+// protocol (src must then implement source.Group).
+func NewGroupManager(s *Settings, parts []PartitionInfo, src source.Source, mem memory.Allocator, typed []TypedColumn, g GroupOptions) *Manager {
 	e := &Manager{
 		opts:      s,
 		parts:     parts,
@@ -153,7 +168,8 @@ func NewManager(s *Settings, parts []PartitionInfo, src source.Source, mem memor
 		layout.ErrorColumn = layout.ErrorColumn || c.OnError == OnErrorNull
 	}
 	e.builder = newBatchBuilder(e.mem, parts, layout)
-	if e.m.Live() {
+	e.initGroup(g)
+	if e.liveLocked() {
 		e.stats.liveAt = e.createdAt
 	}
 	liveManagers.Add(1)
@@ -223,7 +239,7 @@ func (e *Manager) IsLive() (live bool, err error) {
 // liveLocked is liveness as the caller sees it: the merger is live and no
 // replay row waits in the pre-built batch or a kept remainder.
 func (e *Manager) liveLocked() bool {
-	if !e.m.Live() || (e.ready != nil && e.readyReplay) {
+	if !e.m.Live() || (e.ready != nil && e.readyReplay) || e.grp.awaiting {
 		return false
 	}
 	e.pendMu.Lock()
@@ -246,6 +262,8 @@ func (e *Manager) Close() error {
 		close(e.stop)
 		e.src.Wake()
 		<-e.done
+		// revocations waiting for the caller go back to the group first
+		e.closeGroup()
 		// a Poll may be in a fetch (callerFetchLocked): Wake ended its
 		// wait; the source closes once it is out
 		e.fetchMu.Lock()

@@ -101,6 +101,28 @@ type partition struct {
 	pastEnd   int64     // ranged: records at or past the range's end, discarded
 	consumed  int64     // records delivered
 	heardAt   time.Time // last record, or when it caught up (ordered live: idleness)
+	// passed is the offset after everything the consumer has passed in
+	// this partition: delivered records, and control or aborted records
+	// reported through positions and end-of-partition events.
+	passed int64
+	// owned: this member consumes the partition (always, unless the
+	// partitions are assigned by a consumer group). An unowned partition
+	// holds nothing, counts as caught up and bounds nothing.
+	owned bool
+}
+
+// reset starts the partition afresh at start, with replay end end.
+func (p *partition) reset(start, end int64) {
+	p.info.Start, p.info.End = start, end
+	p.next, p.passed = start, start
+	p.replayEnd = end
+	p.caughtUp = start >= end
+	if p.caughtUp {
+		p.replayEnd = start
+	}
+	p.delivered = false
+	p.lastEff, p.lastTs, p.lastOff = 0, 0, -1
+	p.released = -1
 }
 
 // bound is the smallest key this partition can still deliver.
@@ -152,6 +174,7 @@ type Merger struct {
 	// lastReleased is the key of the last released record (for checks).
 	lastReleased frontier
 	unknown      int64 // records for partitions not ours (should be 0)
+	unowned      int64 // records of partitions no longer owned, dropped
 	// maxBatchBytes caps the payload of one batch (at least one row).
 	maxBatchBytes int64
 	// Ordered live mode (SetOrderedLive): once every partition has caught
@@ -179,11 +202,9 @@ func NewMerger(parts []PartitionInfo, cutoff int64, headers bool) *Merger {
 		p.info = info
 		p.lastOff = -1
 		p.released = -1
-		p.next = info.Start
-		p.replayEnd = info.End
-		if info.Start >= info.End {
-			p.caughtUp = true
-			p.replayEnd = info.Start
+		p.owned = true
+		p.reset(info.Start, info.End)
+		if p.caughtUp {
 			p.halted = info.Ranged // never assigned: nothing to pause
 		}
 	}
@@ -244,6 +265,10 @@ func (m *Merger) Ingest(msgs []source.Msg, events []KafkaEvent) []KafkaEvent {
 				continue
 			}
 			p := &m.parts[msg.Partition]
+			if !p.owned {
+				m.unowned++ // fetched before it was revoked: its next owner reads it
+				continue
+			}
 			if msg.Offset < p.next {
 				p.dups++ // redelivered after a reconnect or seek: exactly once
 				continue
@@ -278,6 +303,9 @@ func (m *Merger) Ingest(msgs []source.Msg, events []KafkaEvent) []KafkaEvent {
 			p.heardAt = m.now
 			p.lastEff, p.lastTs, p.lastOff = eff, msg.Timestamp, msg.Offset
 			p.next = msg.Offset + 1
+			if p.next > p.passed {
+				p.passed = p.next
+			}
 			p.consumed++
 			if !p.caughtUp {
 				if msg.Offset+1 >= p.info.End {
@@ -304,11 +332,60 @@ func (m *Merger) Ingest(msgs []source.Msg, events []KafkaEvent) []KafkaEvent {
 // a replay ends when the last records before End never reach us (liveness).
 func (m *Merger) MarkPosition(p int32, pos int64) {
 	pp := &m.parts[p]
+	if !pp.owned {
+		return
+	}
+	if pos > pp.passed && pos >= pp.next {
+		pp.passed = pos
+	}
 	if !pp.caughtUp && pos >= pp.info.End {
 		pp.caughtUp = true
 		pp.heardAt = m.now
 	}
 }
+
+// Disown drops partition p from this member (a consumer group revoked it):
+// its held records are discarded, it bounds nothing and counts as caught up.
+// It reports whether the partition was paused. Call Recompute afterwards.
+func (m *Merger) Disown(p int32) (wasPaused bool) {
+	pp := &m.parts[p]
+	before := pp.q.bytes
+	n := pp.q.n
+	pp.q.clear(&m.pool)
+	m.held -= n
+	m.heldBytes -= before - pp.q.bytes
+	pp.rel = 0
+	pp.relCur = cursor{}
+	pp.owned = false
+	pp.caughtUp = true
+	pp.replayEnd = pp.info.Start
+	wasPaused = pp.paused
+	pp.paused = false
+	return wasPaused
+}
+
+// Own gives partition p to this member, starting afresh at start with
+// replay end end (its earlier state, if any, is forgotten). Call Recompute
+// afterwards.
+func (m *Merger) Own(p int32, start, end int64) {
+	pp := &m.parts[p]
+	if pp.q.n > 0 {
+		m.Disown(p)
+	}
+	pp.owned = true
+	pp.paused = false
+	pp.reset(start, end)
+	// The frontier moves back (the partition has delivered nothing yet):
+	// rows of other partitions marked releasable wait for it again.
+	for i := range m.parts {
+		q := &m.parts[i]
+		q.rel = 0
+		q.relCur = q.q.first()
+	}
+}
+
+// Owned reports whether this member consumes partition p.
+func (m *Merger) Owned(p int32) bool { return m.parts[p].owned }
 
 // Recompute updates the frontier and the releasable prefixes. Cheap: O(1)
 // per partition plus O(1) per newly releasable record.
@@ -366,6 +443,7 @@ func (m *Merger) Live() bool            { return m.live }
 func (m *Merger) Partitions() int       { return len(m.parts) }
 func (m *Merger) LateTotal() int64      { return m.lateAll }
 func (m *Merger) UnknownRecords() int64 { return m.unknown }
+func (m *Merger) UnownedRecords() int64 { return m.unowned }
 
 // Watermark returns the frontier's timestamp while it is finite and the
 // replay is not live (the priming watermark).

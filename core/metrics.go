@@ -53,6 +53,18 @@ type Metrics struct {
 	BrokerDownForMs *int64  `json:"broker_down_for_ms"`
 	Fatal           *string `json:"fatal_error"` // null unless the manager failed
 
+	// consumer group: commits, rebalances, lag (group.go)
+	AssignedPartitions int     `json:"assigned_partitions"` // partitions this member consumes
+	Rebalances         int64   `json:"rebalances"`          // assignment changes handled
+	LastRebalanceMs    *int64  `json:"last_rebalance_ms"`   // epoch ms of the last one, null if none
+	PartitionsLost     int64   `json:"partitions_lost"`     // taken away involuntarily
+	Commits            int64   `json:"commits"`             // successful commits
+	CommitFailures     int64   `json:"commit_failures"`
+	LastCommitMs       *int64  `json:"last_commit_ms"` // epoch ms, null if none
+	LastCommitError    *string `json:"last_commit_error"`
+	Lag                *int64  `json:"lag"`             // sum over assigned partitions of end - committed; null if unknown
+	LagToPosition      *int64  `json:"lag_to_position"` // sum over assigned partitions of end - position
+
 	// settings in effect
 	BatchSize           int   `json:"batch_size"`
 	LingerMs            int64 `json:"linger_ms"`
@@ -63,6 +75,10 @@ type Metrics struct {
 // Metrics returns a snapshot.
 func (e *Manager) Metrics() (m Metrics, err error) {
 	defer e.catch("metrics", &err)
+	lag, lerr := e.LagRows()
+	if lerr != nil {
+		return Metrics{}, lerr
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err := e.usableLocked(); err != nil {
@@ -128,6 +144,45 @@ func (e *Manager) Metrics() (m Metrics, err error) {
 	if e.fatal != nil {
 		t := e.fatal.Error()
 		m.Fatal = &t
+	}
+	g := &e.grp
+	m.AssignedPartitions = e.ownedCountLocked()
+	m.Rebalances = g.rebalances
+	m.PartitionsLost = g.lostParts
+	m.Commits = g.commits
+	m.CommitFailures = g.commitFailures
+	if !g.lastRebalance.IsZero() {
+		v := g.lastRebalance.UnixMilli()
+		m.LastRebalanceMs = &v
+	}
+	if !g.lastCommit.IsZero() {
+		v := g.lastCommit.UnixMilli()
+		m.LastCommitMs = &v
+	}
+	if g.lastCommitErr != "" {
+		t := g.lastCommitErr
+		m.LastCommitError = &t
+	}
+	var sumLag, sumPos int64
+	knownLag, knownPos := false, false
+	for _, r := range lag {
+		if !r.Assigned || r.End < 0 {
+			continue
+		}
+		if r.Committed >= 0 {
+			sumLag += max(r.End-r.Committed, 0)
+			knownLag = true
+		}
+		if r.Position >= 0 {
+			sumPos += max(r.End-r.Position, 0)
+			knownPos = true
+		}
+	}
+	if knownLag {
+		m.Lag = &sumLag
+	}
+	if knownPos {
+		m.LagToPosition = &sumPos
 	}
 	return m, nil
 }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -13,6 +14,10 @@ const (
 	Latest       Policy = "latest"        // the end: nothing to replay, live only
 	RelativeTime Policy = "relative_time" // TimeMs milliseconds before creation
 	AbsoluteTime Policy = "absolute_time" // the first record with timestamp >= TimeMs
+	// FromCommitted: the consumer group's committed offset (config's
+	// group.id); where there is none, the topic's Fallback policy (with
+	// TimeMs for a time fallback).
+	FromCommitted Policy = "committed"
 	// Offsets (ranges.go): the given [start, stop) offsets of the listed partitions.
 )
 
@@ -21,6 +26,9 @@ type TopicSpec struct {
 	Name   string `json:"name"`
 	Policy Policy `json:"policy"`
 	TimeMs int64  `json:"time_ms"`
+	// Fallback is the policy of a FromCommitted topic's partitions that have
+	// no committed offset (earliest when empty); TimeMs is its time.
+	Fallback Policy `json:"fallback"`
 	// Key and Value, when set, declare the encoding of the topic's keys or
 	// values: they are decoded into a typed column (layout.go).
 	Key   *Format `json:"key"`
@@ -106,6 +114,10 @@ type Options struct {
 	// without a record before live rows stop waiting for it (default
 	// DefaultMaxIdleMs).
 	MaxIdleMs *int `json:"max_idle_ms"`
+	// Subscribe: the consumer group (config's group.id) assigns the
+	// partitions; every topic starts from the group's committed offsets,
+	// its policy applying where there is none.
+	Subscribe bool `json:"subscribe"`
 }
 
 // DefaultMaxIdleMs is how long, in ordered live mode, a partition may go
@@ -133,6 +145,50 @@ type Settings struct {
 	BrokerDown          time.Duration // 0: never give up on brokers
 	Cutoff              int64         // -1: none
 	Now                 time.Time     // creation time: relative start times count from it
+	Subscribe           bool          // partitions assigned by the consumer group
+}
+
+// GroupID is the group.id the user gave, and whether one was given.
+func (s *Settings) GroupID() (string, bool) {
+	g, ok := s.Config["group.id"]
+	return g, ok
+}
+
+// NeedsGroup reports why this read needs the user's group.id: subscribe
+// mode or a topic starting from committed offsets ("" when it does not).
+func (s *Settings) NeedsGroup() string {
+	if s.Subscribe {
+		return "subscribe=True"
+	}
+	for _, t := range s.Topics {
+		if t.Policy == FromCommitted {
+			return fmt.Sprintf("topic %q with policy committed (SourceTopic.from_committed)", t.Name)
+		}
+	}
+	return ""
+}
+
+// CheckGroup reports a read that needs a consumer group without one (the
+// default group.id is random: committed offsets under it mean nothing).
+func (s *Settings) CheckGroup() error {
+	why := s.NeedsGroup()
+	g, ok := s.GroupID()
+	if ok && strings.TrimSpace(g) == "" && why == "" {
+		// librdkafka's consumer has no consumer queue without a group
+		return errInvalid("config['group.id'] is empty (%q): give a group name, or leave group.id out "+
+			"(kafkars then uses a random one, and nothing can be committed)", g)
+	}
+	if why == "" {
+		return nil
+	}
+	switch {
+	case !ok:
+		return errInvalid("%s needs config['group.id']: the consumer group whose committed offsets to use "+
+			"(kafkars' default group.id is random)", why)
+	case strings.TrimSpace(g) == "":
+		return errInvalid("%s needs a non-empty config['group.id'], got %q", why, g)
+	}
+	return nil
 }
 
 // Servers is the bootstrap broker list, for messages.
@@ -149,7 +205,7 @@ func errInvalid(format string, args ...any) error {
 
 // Resolve applies defaults and checks every argument, naming the culprit.
 func (o Options) Resolve(now time.Time) (*Settings, error) {
-	r := &Settings{Config: o.Config, Topics: o.Topics, Now: now, Cutoff: -1, OrderingTimestamp: o.OrderingTimestamp}
+	r := &Settings{Config: o.Config, Topics: o.Topics, Now: now, Cutoff: -1, OrderingTimestamp: o.OrderingTimestamp, Subscribe: o.Subscribe}
 	switch {
 	case !o.IncludeHeaders && o.Headers != HeadersNone:
 		return nil, errInvalid("headers_layout %q is given but include_headers is false", string(o.Headers))
@@ -268,7 +324,18 @@ func (t TopicSpec) Validate() error {
 	if len(t.Name) > 249 {
 		return errInvalid("topic name %q is longer than Kafka's 249 characters", t.Name)
 	}
-	switch t.Policy {
+	policy := t.Policy
+	if policy == FromCommitted {
+		switch t.Fallback {
+		case "", Earliest, Latest, RelativeTime, AbsoluteTime:
+		default:
+			return errInvalid("topic %q: unknown fallback %q (expected earliest, latest, relative_time or absolute_time)", t.Name, string(t.Fallback))
+		}
+		policy = t.StartPolicy()
+	} else if t.Fallback != "" {
+		return errInvalid("topic %q: fallback %q is only for policy committed, not %q", t.Name, string(t.Fallback), string(t.Policy))
+	}
+	switch policy {
 	case Earliest, Latest:
 	case RelativeTime:
 		if t.TimeMs < 0 {
@@ -280,7 +347,7 @@ func (t TopicSpec) Validate() error {
 		}
 	case Offsets:
 	default:
-		return errInvalid("topic %q: unknown policy %q (expected earliest, latest, relative_time, absolute_time or offsets)", t.Name, string(t.Policy))
+		return errInvalid("topic %q: unknown policy %q (expected earliest, latest, relative_time, absolute_time, committed or offsets)", t.Name, string(t.Policy))
 	}
 	if err := t.validateRanges(); err != nil {
 		return err
@@ -296,6 +363,19 @@ func (t TopicSpec) Validate() error {
 		}
 	}
 	return nil
+}
+
+// StartPolicy is the policy that places a partition without a committed
+// offset: Fallback (earliest by default) for a FromCommitted topic, else
+// Policy.
+func (t TopicSpec) StartPolicy() Policy {
+	if t.Policy != FromCommitted {
+		return t.Policy
+	}
+	if t.Fallback == "" {
+		return Earliest
+	}
+	return t.Fallback
 }
 
 // Validate checks options without connecting. A missing bootstrap.servers

@@ -24,6 +24,17 @@ func (e *Manager) Poll(timeout time.Duration) (arrow.RecordBatch, error) {
 // waiting in slices does not shorten it.
 func (e *Manager) PollWait(timeout, maxWait time.Duration) (rec arrow.RecordBatch, err error) {
 	defer e.catch("poll", &err)
+	e.enterPoll()
+	rec, _, err = e.pollWait(timeout, maxWait, UntilNone)
+	return rec, err
+}
+
+// pollWait is PollWait applying until (bounded.go) in the same locked
+// section that takes the rows, so that at every moment a row is either
+// with the caller or still the manager's (held, pre-built, or kept back):
+// what commits and revocations rely on. cut reports that rows at or after
+// until were kept back.
+func (e *Manager) pollWait(timeout, maxWait time.Duration, until int64) (rec arrow.RecordBatch, cut bool, err error) {
 	start := time.Now()
 	deadline := start.Add(timeout)
 	waitEnd := start.Add(maxWait)
@@ -46,13 +57,22 @@ func (e *Manager) PollWait(timeout, maxWait time.Duration) (rec arrow.RecordBatc
 	}()
 	for {
 		if err := e.usableLocked(); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		now := time.Now()
 		if e.opts.OrderedLive {
 			// partitions fall idle as time passes, without any fetch
 			e.m.SetNow(now)
 			e.m.Recompute()
+		}
+		e.pendMu.Lock()
+		kept := e.pending
+		e.pending = nil
+		e.pendMu.Unlock()
+		if kept != nil {
+			e.stats.released += kept.NumRows() // delivered now
+			rec, cut = e.deliverLocked(kept, until)
+			return rec, cut, nil
 		}
 		if e.ready != nil {
 			r := e.ready
@@ -63,7 +83,8 @@ func (e *Manager) PollWait(timeout, maxWait time.Duration) (rec arrow.RecordBatc
 				e.prebuildLocked()
 			}
 			e.tookLocked(now, r)
-			return r, nil
+			rec, cut = e.deliverLocked(r, until)
+			return rec, cut, nil
 		}
 		n := e.m.Releasable()
 		if e.noBuild {
@@ -77,23 +98,24 @@ func (e *Manager) PollWait(timeout, maxWait time.Duration) (rec arrow.RecordBatc
 				r := e.buildLocked(n)
 				e.tookLocked(now, r)
 				if r != nil {
-					return r, nil
+					rec, cut = e.deliverLocked(r, until)
+					return rec, cut, nil
 				}
 				if e.fatal != nil {
-					return nil, e.fatal
+					return nil, false, e.fatal
 				}
 				continue // every row was skipped: look again
 			}
 		}
 		if e.fatal != nil {
-			return nil, e.fatal
+			return nil, false, e.fatal
 		}
 		if !now.Before(deadline) {
 			e.stats.emptyPolls++
-			return nil, nil
+			return nil, false, nil
 		}
 		if !now.Before(waitEnd) {
-			return nil, nil // not yet: the caller calls again
+			return nil, false, nil // not yet: the caller calls again
 		}
 		wakeAt := deadline
 		if waitEnd.Before(wakeAt) {

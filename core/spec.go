@@ -14,11 +14,12 @@ import (
 )
 
 type topicJSON struct {
-	Name   *string         `json:"name"`
-	Policy *string         `json:"policy"`
-	TimeMs json.RawMessage `json:"time_ms"`
-	Key    *Format         `json:"key"`
-	Value  *Format         `json:"value"`
+	Name     *string         `json:"name"`
+	Policy   *string         `json:"policy"`
+	TimeMs   json.RawMessage `json:"time_ms"`
+	Fallback *string         `json:"fallback"`
+	Key      *Format         `json:"key"`
+	Value    *Format         `json:"value"`
 	// the offsets policy (ranges.go)
 	Ranges    json.RawMessage `json:"ranges"`
 	MinTimeMs *int64          `json:"min_time_ms"`
@@ -40,6 +41,7 @@ type specJSON struct {
 	OrderingTimestamp   *bool                      `json:"ordering_timestamp"`
 	LiveOrder           *string                    `json:"live_order"`
 	MaxIdleMs           *int                       `json:"max_idle_ms"`
+	Subscribe           *bool                      `json:"subscribe"`
 }
 
 func specErr(format string, args ...any) error {
@@ -105,6 +107,9 @@ func DecodeOptions(data []byte) (Options, error) {
 		o.LiveOrder = *s.LiveOrder
 	}
 	o.MaxIdleMs = s.MaxIdleMs
+	if s.Subscribe != nil {
+		o.Subscribe = *s.Subscribe
+	}
 	return o, nil
 }
 
@@ -121,6 +126,12 @@ func decodeTopic(i int, t topicJSON) (TopicSpec, error) {
 		return ts, specErr("topic %q: missing 'policy'", ts.Name)
 	}
 	ts.Policy = Policy(*t.Policy)
+	if t.Fallback != nil {
+		ts.Fallback = Policy(*t.Fallback)
+		if ts.Fallback == "" {
+			return ts, specErr("topic %q: fallback is empty (expected earliest, latest, relative_time or absolute_time)", ts.Name)
+		}
+	}
 	ts.Key, ts.Value = t.Key, t.Value
 	if err := decodeRanges(&ts, t.Ranges, t.MinTimeMs); err != nil {
 		return ts, err
@@ -131,9 +142,12 @@ func decodeTopic(i int, t topicJSON) (TopicSpec, error) {
 			return ts, specErr("topic %q: time_ms must be an integer (milliseconds), got %s", ts.Name, truncate(string(t.TimeMs), 40))
 		}
 	}
-	switch ts.Policy {
+	switch ts.StartPolicy() {
 	case RelativeTime, AbsoluteTime:
 		if !hasTime {
+			if ts.Policy == FromCommitted {
+				return ts, specErr("topic %q: fallback %s requires 'time_ms'", ts.Name, ts.Fallback)
+			}
 			return ts, specErr("topic %q: policy %s requires 'time_ms'", ts.Name, ts.Policy)
 		}
 	}

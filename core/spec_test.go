@@ -3,6 +3,7 @@ package core
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDecodeSpec(t *testing.T) {
@@ -28,6 +29,13 @@ func TestDecodeSpec(t *testing.T) {
 		{"not json", `nope`, `bad spec`},
 		{"invalid utf8", "{\"topics\":[{\"name\":\"\xff\",\"policy\":\"earliest\"}]}", `not valid UTF-8`},
 		{"nul in name", `{"topics":[{"name":"a\u0000b","policy":"earliest"}]}`, `NUL`},
+		{"committed", `{"topics":[{"name":"t","policy":"committed"}],"subscribe":false}`, ""},
+		{"committed, time fallback", `{"topics":[{"name":"t","policy":"committed","fallback":"relative_time","time_ms":60000}]}`, ""},
+		{"committed, time fallback without time", `{"topics":[{"name":"t","policy":"committed","fallback":"absolute_time"}]}`, `fallback absolute_time requires 'time_ms'`},
+		{"committed, bad fallback", `{"topics":[{"name":"t","policy":"committed","fallback":"committed"}]}`, `unknown fallback "committed"`},
+		{"committed, empty fallback", `{"topics":[{"name":"t","policy":"committed","fallback":""}]}`, `fallback is empty`},
+		{"fallback without committed", `{"topics":[{"name":"t","policy":"earliest","fallback":"latest"}]}`, `only for policy committed`},
+		{"subscribe not bool", `{"topics":[{"name":"t","policy":"earliest"}],"subscribe":1}`, `subscribe must be true or false`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,12 +66,28 @@ func TestValidateOptions(t *testing.T) {
 		{"negative linger", `{"topics":[{"name":"a","policy":"earliest"}],"linger_ms":-1}`, "linger_ms must be >= 0"},
 		{"negative cutoff", `{"topics":[{"name":"a","policy":"earliest"}],"cutoff_ms":-1}`, "cutoff_ms must be >= 0"},
 		{"ok", `{"topics":[{"name":"a","policy":"earliest"}]}`, ""},
+		{"committed without group.id", `{"topics":[{"name":"a","policy":"committed"}]}`, `topic "a" with policy committed (SourceTopic.from_committed) needs config['group.id']`},
+		{"subscribe without group.id", `{"topics":[{"name":"a","policy":"earliest"}],"subscribe":true}`, `subscribe=True needs config['group.id']`},
+		{"subscribe, empty group.id", `{"config":{"group.id":" "},"topics":[{"name":"a","policy":"earliest"}],"subscribe":true}`, `needs a non-empty config['group.id']`},
+		{"subscribe with group.id", `{"config":{"group.id":"g"},"topics":[{"name":"a","policy":"earliest"}],"subscribe":true}`, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			o, err := DecodeOptions([]byte(tc.spec))
 			if err == nil {
 				err = o.Validate()
+			}
+			if err == nil {
+				// what creation checks once connected settings exist
+				if o.Config == nil {
+					o.Config = map[string]string{}
+				}
+				o.Config["bootstrap.servers"] = "h:1"
+				r, rerr := o.Resolve(time.Now())
+				if rerr == nil {
+					rerr = r.CheckGroup()
+				}
+				err = rerr
 			}
 			if tc.wantErr == "" {
 				if err != nil {
@@ -86,6 +110,7 @@ func FuzzDecodeSpec(f *testing.F) {
 		`{"topics":[{"name":"t","policy":"absolute_time","time_ms":1700000000000}],"cutoff_ms":5,"linger_ms":0}`,
 		`{"config":{},"topics":[],"include_headers":true}`,
 		`[]`, `null`, `{"topics":null}`, `{"batch_size":99999999999999999999}`,
+		`{"topics":[{"name":"t","policy":"committed","fallback":"relative_time","time_ms":5}],"subscribe":true}`,
 	} {
 		f.Add([]byte(s))
 	}

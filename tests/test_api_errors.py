@@ -441,6 +441,8 @@ CLOSED_CALLS: dict[str, Callable[[ConsumerManager], object]] = {
     "paused_partition_count()": lambda m: m.paused_partition_count(),
     "get_priming_watermark()": lambda m: m.get_priming_watermark(),
     "partition_state()": lambda m: m.partition_state(),
+    "partition_lag()": lambda m: m.partition_lag(),
+    "commit()": lambda m: m.commit(),
     "iter(m)": lambda m: next(iter(m)),
     "iter_batches()": lambda m: next(m.iter_batches()),
     "read_all()": lambda m: m.read_all(),

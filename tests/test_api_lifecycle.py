@@ -181,6 +181,16 @@ REQUIRED_METRICS: dict[str, type | tuple[type, ...]] = {
     "linger_ms": int,
     "max_buffered_messages": int,
     "max_buffered_bytes": int,
+    "assigned_partitions": int,
+    "rebalances": int,
+    "last_rebalance_ms": (int, type(None)),
+    "partitions_lost": int,
+    "commits": int,
+    "commit_failures": int,
+    "last_commit_ms": (int, type(None)),
+    "last_commit_error": (str, type(None)),
+    "lag": (int, type(None)),
+    "lag_to_position": (int, type(None)),
 }
 
 

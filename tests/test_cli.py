@@ -130,3 +130,33 @@ def test_replay_keeps_headers(kafka, tool: KafkaTool, topic_name: str, tmp_path:
     assert pq.read_table(out).column("headers").to_pylist() == [[("trace", b"t-1")], []]
     assert run("replay", "-b", kafka.bootstrap, "-t", topic_name, "-o", str(out), "-q", "--no-headers").returncode == 0
     assert "headers" not in pq.read_table(out).schema.names
+
+
+
+def test_replay_with_a_group(kafka, two_topics: tuple[str, str], topic_name: str) -> None:  # type: ignore[no-untyped-def]
+    """--from-committed --commit: a replay resumes where the last one's
+    written batches ended; `kafkars lag` shows the group's offsets."""
+    a, _ = two_topics
+    group = f"cli-{topic_name}"
+    r = run("lag", "-b", kafka.bootstrap, "-t", a, "--group", group)
+    assert r.returncode == 0, r.stderr.decode()
+    assert b"2 partition(s) with no committed offset" in r.stdout
+    first = run("replay", "-b", kafka.bootstrap, "-t", a, "--group", group, "--from-committed", "--commit",
+                "--until", str(BASE + 600), "--batch-size", "100", "-o", "-")
+    assert first.returncode == 0, first.stderr.decode()
+    t1 = pa.ipc.open_stream(first.stdout).read_all()
+    assert t1.num_rows == 300
+    r = run("lag", "-b", kafka.bootstrap, "-t", a, "--group", group, "--json")
+    assert r.returncode == 0, r.stderr.decode()
+    import json
+
+    lag = {x["partition"]: x for x in json.loads(r.stdout)}
+    assert [lag[p]["committed_offset"] for p in (0, 1)] == [150, 150]
+    assert sum(x["lag"] for x in lag.values()) == 700
+    second = run("replay", "-b", kafka.bootstrap, "-t", a, "--group", group, "--from-committed", "--commit", "-o", "-")
+    assert second.returncode == 0, second.stderr.decode()
+    t2 = pa.ipc.open_stream(second.stdout).read_all()
+    assert t2.num_rows == 700
+    assert set(t1.column("value").to_pylist()).isdisjoint(t2.column("value").to_pylist())
+    r = run("replay", "-b", kafka.bootstrap, "-t", a, "--commit")
+    assert r.returncode == 2 and b"need --group" in r.stderr  # a bad argument

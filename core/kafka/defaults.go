@@ -76,6 +76,19 @@ func props(r *core.Settings) []rdk.Prop {
 			out = append(out, d)
 		}
 	}
+	// Subscribe mode: the consumer-group protocol of KIP-848 (brokers 4.0
+	// and later), which rebalances incrementally without stopping the
+	// group. group.protocol=classic selects the classic protocol; kafkars
+	// then asks for its cooperative assignor, which also rebalances
+	// incrementally.
+	if r.Subscribe {
+		proto, userProto := r.Config["group.protocol"]
+		if !userProto {
+			out = append(out, rdk.Prop{Key: "group.protocol", Value: "consumer"})
+		} else if _, userStrategy := r.Config["partition.assignment.strategy"]; !userStrategy && proto == "classic" {
+			out = append(out, rdk.Prop{Key: "partition.assignment.strategy", Value: "cooperative-sticky"})
+		}
+	}
 	keys := make([]string, 0, len(r.Config))
 	for k := range r.Config {
 		keys = append(keys, k)

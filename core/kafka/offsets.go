@@ -123,7 +123,7 @@ func Offsets(q OffsetsQuery) ([]TopicOffsets, error) {
 		return nil, err
 	}
 	r.Startup = q.Timeout
-	kc, err := rdk.New(props(r), 1, false)
+	kc, err := rdk.New(props(r), 1, false, false)
 	if err != nil {
 		var ce *rdk.ConfigError
 		if errors.As(err, &ce) {

@@ -47,8 +47,11 @@ func Open(o core.Options) (*core.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := r.CheckGroup(); err != nil {
+		return nil, err
+	}
 	_, userDebug := r.Config["debug"]
-	kc, err := rdk.New(props(r), core.FetchBatch, userDebug || os.Getenv("KAFKARS_LOG") == "stderr")
+	kc, err := rdk.New(props(r), core.FetchBatch, userDebug || os.Getenv("KAFKARS_LOG") == "stderr", r.Subscribe)
 	if err != nil {
 		var ce *rdk.ConfigError
 		if errors.As(err, &ce) {
@@ -142,30 +145,33 @@ func openWith(r *core.Settings, kc *rdk.Consumer, now time.Time) (*core.Manager,
 	}
 	kc.SetWantHeaders(r.IncludeHeaders)
 
+	gid, _ := r.GroupID()
+	if r.Subscribe {
+		// Every partition starts unowned; the group assigns them, and the
+		// engine resolves their offsets then (resolveOffsets).
+		if err := kc.Subscribe(names); err != nil {
+			return nil, kafkaErr("subscribe to "+strings.Join(names, ", "), err)
+		}
+		g := core.GroupOptions{Subscribe: true, GroupID: gid, Resolve: func(idx []int32) ([]int64, []int64, []int64, error) {
+			starts, ends, committed, err := resolveOffsets(kc, r, parts, idx, true, time.Now(), time.Now().Add(r.Startup))
+			if err != nil {
+				return nil, nil, nil, kafkaErr("resolving the offsets of assigned partitions", err)
+			}
+			return starts, ends, committed, nil
+		}}
+		return core.NewGroupManager(r, parts, kc, cmem.Default, typed, g), nil
+	}
+
 	all := make([]int32, len(parts))
-	endQ := make([]int64, len(parts))
 	for i := range parts {
 		all[i] = int32(i)
-		endQ[i] = rdk.OffsetEnd
 	}
-	ends, err := offsetsForTimes(kc, all, endQ, deadline)
+	starts, ends, committed, err := resolveOffsets(kc, r, parts, all, false, now, deadline)
 	if err != nil {
-		return nil, kafkaErr("looking up end offsets", err)
+		return nil, kafkaErr("looking up offsets", err)
 	}
-	var sq []int32
-	var sts []int64
-	for i, p := range parts {
-		parts[i].End = ends[i]
-		switch t := r.Topics[p.TopicRank]; t.Policy {
-		case core.Latest:
-			parts[i].Start = ends[i]
-		case core.Earliest:
-			sq, sts = append(sq, int32(i)), append(sts, rdk.OffsetBeginning)
-		case core.RelativeTime:
-			sq, sts = append(sq, int32(i)), append(sts, now.UnixMilli()-t.TimeMs)
-		case core.AbsoluteTime:
-			sq, sts = append(sq, int32(i)), append(sts, t.TimeMs)
-		}
+	for i := range parts {
+		parts[i].Start, parts[i].End = starts[i], ends[i]
 	}
 	if err := resolveRanges(r, parts, ends, func(ps []int32, ts []int64) ([]int64, error) {
 		return offsetsForTimes(kc, ps, ts, deadline)
@@ -176,26 +182,111 @@ func openWith(r *core.Settings, kc *rdk.Consumer, now time.Time) (*core.Manager,
 		}
 		return nil, kafkaErr("looking up the first offsets of the ranges", err)
 	}
-	if len(sq) > 0 {
-		starts, err := offsetsForTimes(kc, sq, sts, deadline)
-		if err != nil {
-			return nil, kafkaErr("looking up start offsets", err)
-		}
-		for k, i := range sq {
-			s := starts[k]
-			// No record at or after the time: nothing to replay (a time
-			// past the last record resolves to the end).
-			if s < 0 || s > parts[i].End {
-				s = parts[i].End
-			}
-			parts[i].Start = s
-		}
-	}
 	assign, starts := assignment(parts)
 	if err := kc.Assign(assign, starts); err != nil {
 		return nil, kafkaErr("assign", err)
 	}
-	return core.NewManager(r, parts, kc, cmem.Default, typed), nil
+	return core.NewGroupManager(r, parts, kc, cmem.Default, typed, core.GroupOptions{GroupID: gid, Committed: committed}), nil
+}
+
+// resolveOffsets returns, for the partitions idx (indexes into parts),
+// the replay start, the replay end (the offset the consumer can read up to
+// now: the high watermark, or the last stable offset under read_committed)
+// and the group's committed offset (-1: none, or no group.id given).
+// A partition starts at its committed offset when its topic's policy is
+// committed, or with group (subscribe mode: every topic), and where there is
+// one; otherwise at its topic's policy (a committed topic's fallback). A
+// committed offset outside the log is brought inside it: below the first
+// offset still in the log (deleted by retention) to that offset, past the
+// end to the end.
+func resolveOffsets(kc *rdk.Consumer, r *core.Settings, parts []core.PartitionInfo, idx []int32, group bool, now, deadline time.Time) (starts, ends, committed []int64, err error) {
+	endQ := make([]int64, len(idx))
+	for k := range idx {
+		endQ[k] = rdk.OffsetEnd
+	}
+	ends, err = offsetsForTimes(kc, idx, endQ, deadline)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	committed = make([]int64, len(idx))
+	for k := range committed {
+		committed[k] = -1
+	}
+	if _, ok := r.GroupID(); ok {
+		c, err := committedOffsets(kc, idx, deadline)
+		if err != nil && (group || r.NeedsGroup() != "") {
+			return nil, nil, nil, err
+		}
+		if err == nil {
+			committed = c
+		}
+	}
+	starts = make([]int64, len(idx))
+	// one list-offsets request for every start that needs one
+	var sq []int32
+	var sts []int64
+	var at []int
+	fromCommitted := make([]bool, len(idx))
+	for k, i := range idx {
+		t := r.Topics[parts[i].TopicRank]
+		useCommitted := group || t.Policy == core.FromCommitted
+		if useCommitted && committed[k] >= 0 {
+			starts[k] = committed[k]
+			fromCommitted[k] = true
+			if committed[k] < ends[k] {
+				// the first offset still in the log bounds it below
+				sq, sts, at = append(sq, i), append(sts, rdk.OffsetBeginning), append(at, k)
+			} else {
+				starts[k] = ends[k]
+			}
+			continue
+		}
+		switch t.StartPolicy() {
+		case core.Latest:
+			starts[k] = ends[k]
+		case core.Earliest:
+			sq, sts, at = append(sq, i), append(sts, rdk.OffsetBeginning), append(at, k)
+		case core.RelativeTime:
+			sq, sts, at = append(sq, i), append(sts, now.UnixMilli()-t.TimeMs), append(at, k)
+		case core.AbsoluteTime:
+			sq, sts, at = append(sq, i), append(sts, t.TimeMs), append(at, k)
+		}
+	}
+	if len(sq) > 0 {
+		got, err := offsetsForTimes(kc, sq, sts, deadline)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		for n, k := range at {
+			s := got[n]
+			if fromCommitted[k] && starts[k] > s {
+				s = starts[k] // the committed offset, inside the log
+			}
+			// No record at or after the time: nothing to replay (a time
+			// past the last record resolves to the end).
+			if s < 0 || s > ends[k] {
+				s = ends[k]
+			}
+			starts[k] = s
+		}
+	}
+	return starts, ends, committed, nil
+}
+
+// committedOffsets is kc.Committed, asked again while the group
+// coordinator is being found or loads, until deadline.
+func committedOffsets(kc *rdk.Consumer, parts []int32, deadline time.Time) ([]int64, error) {
+	for {
+		d := time.Until(deadline)
+		if d < 100*time.Millisecond {
+			d = 100 * time.Millisecond
+		}
+		out, err := kc.Committed(parts, d)
+		if err == nil || !rdk.Transient(err) || time.Until(deadline) < 200*time.Millisecond {
+			return out, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // retryPause spaces the offset lookups offsetsForTimes repeats.

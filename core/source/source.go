@@ -88,3 +88,76 @@ type Prober interface {
 type BlockingFetcher interface {
 	FetchBlocking(wait time.Duration, max int) ([]Msg, error)
 }
+
+// Committer is implemented by sources that can store offsets for the
+// consumer group (the Kafka adapter with a group.id) and read them back.
+type Committer interface {
+	// Commit stores, synchronously (waiting at most timeout), offsets[i]
+	// as the next offset to consume of partition parts[i]. errs[i] is the
+	// error of parts[i], nil when it was stored; err is the request's own
+	// error (no coordinator, timed out), in which case errs may be nil.
+	Commit(parts []int32, offsets []int64, timeout time.Duration) (errs []error, err error)
+	// CommitAsync sends the same request without waiting; its outcome is
+	// reported by CommitResults.
+	CommitAsync(parts []int32, offsets []int64) error
+	// CommitResults returns the outcomes of asynchronous commits finished
+	// since the last call, without waiting.
+	CommitResults() []CommitResult
+	// Committed asks the group coordinator for the committed offsets
+	// (-1 where there is none).
+	Committed(parts []int32, timeout time.Duration) ([]int64, error)
+	// EndOffsets writes, for each partition, the log end offset the client
+	// last learned from a fetch response (no request; -1 when unknown).
+	EndOffsets(parts []int32, out []int64)
+}
+
+// CommitResult is the outcome of one asynchronous commit.
+type CommitResult struct {
+	Parts   []int32
+	Offsets []int64
+	Errs    []error // per partition, nil when stored
+	Err     error   // the request's own error
+}
+
+// RebalanceKind tells what a consumer-group rebalance did.
+type RebalanceKind int32
+
+const (
+	// Assigned: partitions were added to this member. The engine resolves
+	// their start offsets and calls Apply.
+	Assigned RebalanceKind = 1
+	// Revoked: partitions are taken away in an orderly way. The engine
+	// commits what the caller has processed, then calls Apply.
+	Revoked RebalanceKind = 2
+	// Lost: partitions were taken away involuntarily (the member was
+	// fenced or timed out); already unassigned by the source. Nothing may
+	// be committed for them.
+	Lost RebalanceKind = 3
+	// RebalanceFailed: the group protocol reported an error; the source
+	// cleared the whole assignment.
+	RebalanceFailed RebalanceKind = 4
+)
+
+// Rebalance is one assignment change of a consumer group.
+type Rebalance struct {
+	Kind    RebalanceKind
+	Parts   []int32  // engine partition indexes
+	Unknown []string // partitions the engine does not know, as "topic [n]"
+	At      time.Time
+	Err     error // RebalanceFailed: what the protocol reported
+	Ref     any   // the source's own handle of the event, for Apply
+}
+
+// Group is implemented by sources whose partitions a consumer group
+// assigns (subscribe mode).
+type Group interface {
+	// Rebalances returns the changes seen during the last Fetch, oldest
+	// first. Called by the goroutine that fetched, right after Fetch.
+	Rebalances() []*Rebalance
+	// Apply performs an Assigned change (consuming Parts[i] from
+	// offsets[i]) or a Revoked one (stop consuming them). Every Assigned
+	// and Revoked event must be applied once: the group waits for it.
+	Apply(rb *Rebalance, offsets []int64) error
+	// Release frees the event (after Apply, or for events needing none).
+	Release(rb *Rebalance)
+}

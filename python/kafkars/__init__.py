@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         MESSAGE_SCHEMA_WITH_HEADERS,
         PARTITION_STATE_SCHEMA,
         PARTITION_STATS_SCHEMA,
+        PARTITION_LAG_SCHEMA,
         get_message_schema,
         get_partition_state_schema,
     )
@@ -79,6 +80,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "MESSAGE_SCHEMA_WITH_HEADERS": ("kafkars.schema", "MESSAGE_SCHEMA_WITH_HEADERS"),
     "PARTITION_STATE_SCHEMA": ("kafkars.schema", "PARTITION_STATE_SCHEMA"),
     "PARTITION_STATS_SCHEMA": ("kafkars.schema", "PARTITION_STATS_SCHEMA"),
+    "PARTITION_LAG_SCHEMA": ("kafkars.schema", "PARTITION_LAG_SCHEMA"),
     "get_message_schema": ("kafkars.schema", "get_message_schema"),
     "get_partition_state_schema": ("kafkars.schema", "get_partition_state_schema"),
 }
@@ -130,8 +132,7 @@ __all__ = [
     "MissingAttributeError",
     "MissingKeyError",
     "MESSAGE_SCHEMA_WITH_HEADERS",
-    "MissingAttributeError",
-    "MissingKeyError",
+    "PARTITION_LAG_SCHEMA",
     "PARTITION_STATE_SCHEMA",
     "Scan",
     "PARTITION_STATS_SCHEMA",

@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import pyarrow as pa
 
+from kafkars import _log
 from kafkars._errors import (
     BrokerUnavailableError,
     ClosedError,
@@ -73,6 +74,8 @@ UNTIL_LIVE: int = lib.KAFKARS_UNTIL_LIVE
 MODE_FOLLOW: int = lib.KAFKARS_MODE_FOLLOW
 FLAG_LIVE: int = lib.KAFKARS_FLAG_LIVE
 FLAG_UNTIL_REACHED: int = lib.KAFKARS_FLAG_UNTIL_REACHED
+FLAG_EVENTS: int = lib.KAFKARS_FLAG_EVENTS
+COMMIT_ASYNC: int = lib.KAFKARS_COMMIT_ASYNC
 
 #: Longest single wait inside the native library. Python runs signal
 #: handlers (Ctrl-C) only between calls, so blocking calls wait in slices
@@ -195,10 +198,43 @@ class Handle:
             remaining = max(0, min(int(round((deadline - time.monotonic()) * 1000)), _MAX_INT32))
             self._check(lib.kafkars_manager_poll(h, remaining, min(remaining, SLICE_MS), until, mode, arr, rows, flags, err), err)
             f = int(flags[0])
+            if f & FLAG_EVENTS:
+                self.log_events()
             if rows[0] > 0:
                 return pa.RecordBatch._import_from_c(_ptr(arr), self.schema), f
             if f & FLAG_UNTIL_REACHED or remaining <= SLICE_MS:
                 return None, f
+
+    def commit(self, asynchronous: bool, timeout_ms: int) -> list[dict[str, Any]]:
+        """kafkars_manager_commit: what was committed (or sent)."""
+        out = ffi.new("char**")
+        err = ffi.new("char**")
+        flags = COMMIT_ASYNC if asynchronous else 0
+        # (log lines a commit leaves, e.g. of revocations it completed, go
+        # out with the next poll: KAFKARS_FLAG_EVENTS)
+        self._check(lib.kafkars_manager_commit(self._handle(), flags, timeout_ms, out, err), err)
+        done: list[dict[str, Any]] = json.loads(take_string(out[0]))
+        return done
+
+    def lag(self) -> pa.RecordBatch:
+        arr = ffi.new("struct ArrowArray*")
+        sch = ffi.new("struct ArrowSchema*")
+        err = ffi.new("char**")
+        self._check(lib.kafkars_manager_lag(self._handle(), arr, sch, err), err)
+        return pa.RecordBatch._import_from_c(_ptr(arr), _ptr(sch))
+
+    def log_events(self) -> None:
+        """Hand the library's log lines to the "kafkars" logger."""
+        if self._closed:
+            return
+        out = ffi.new("char**")
+        err = ffi.new("char**")
+        if lib.kafkars_manager_events(self._h, out, err) != 0:
+            take_string(err[0])
+            return
+        events = json.loads(take_string(out[0]))
+        if events:
+            _log.emit(events)
 
     def is_live(self) -> bool:
         out = ffi.new("int32_t*")
@@ -210,6 +246,7 @@ class Handle:
         out = ffi.new("char**")
         err = ffi.new("char**")
         self._check(lib.kafkars_manager_metrics(self._handle(), out, err), err)
+        self.log_events()
         metrics: dict[str, Any] = json.loads(take_string(out[0]))
         return metrics
 
@@ -240,6 +277,7 @@ class Handle:
         with self._lock:
             if self._closed:
                 return
+            self.log_events()
             self._closed = True
         err = ffi.new("char**")
         check(lib.kafkars_manager_close(self._h, err), err)

@@ -97,6 +97,7 @@ def _build_spec(
     ordering_timestamp: bool = False,
     live_order: str = "arrival",
     max_idle_ms: int | None = None,
+    subscribe: bool = False,
 ) -> tuple[dict[str, Any], list[SourceTopic]]:
     if not isinstance(config, Mapping):
         raise ConfigTypeError(f"config must be a dict of librdkafka properties, got {type(config).__name__}")
@@ -152,6 +153,8 @@ def _build_spec(
         raise ConfigError(f"live_order must be 'arrival' or 'event_time', got {live_order!r}")
     if max_idle_ms is not None and (isinstance(max_idle_ms, bool) or not isinstance(max_idle_ms, int)):
         raise ConfigError(f"max_idle_ms must be an int (milliseconds), got {max_idle_ms!r}")
+    if not isinstance(subscribe, bool):
+        raise ConfigError(f"subscribe must be True or False, got {subscribe!r}")
     if any(isinstance(f, Json) and f.schema is None for t in tl for f in (t.key, t.value)):
         tl = infer_json_schemas(cfg, tl, startup_timeout_ms)
     spec: dict[str, Any] = {
@@ -163,6 +166,7 @@ def _build_spec(
         "ordering_timestamp": ordering_timestamp,
         "live_order": live_order,
         **({} if max_idle_ms is None else {"max_idle_ms": max_idle_ms}),
+        "subscribe": subscribe,
         **{k: v for k, v in ints.items() if v is not None},
     }
     return spec, tl
@@ -263,6 +267,13 @@ class ConsumerManager:
         max_idle_ms: with ``live_order="event_time"``, how long a partition
             may go without a record before rows stop waiting for it
             (default 1000): the most a live row waits for a quiet partition.
+        subscribe: let the consumer group of ``config["group.id"]`` assign
+            the partitions (Kafka's consumer-group protocol, KIP-848 by
+            default; ``group.protocol="classic"`` for the classic one with
+            the cooperative-sticky assignor). Each assigned partition starts
+            at the group's committed offset, else at its topic's policy.
+            Order holds across the partitions currently assigned. See
+            docs/guides/service.md.
 
     Raises:
         ConfigError, TopicNotFoundError, BrokerUnavailableError, KafkaError
@@ -287,6 +298,7 @@ class ConsumerManager:
         ordering_timestamp: bool = False,
         live_order: str = "arrival",
         max_idle_ms: int | None = None,
+        subscribe: bool = False,
     ) -> None:
         self._h: _lib.Handle | None = None
         spec, tl = _build_spec(
@@ -304,8 +316,11 @@ class ConsumerManager:
             ordering_timestamp=ordering_timestamp,
             live_order=live_order,
             max_idle_ms=max_idle_ms,
+            subscribe=subscribe,
         )
         self._topics = tl
+        self._subscribe = subscribe
+        self._batch_size = batch_size
         self._include_headers = bool(include_headers)
         cfg = spec["config"]
         self._h = _lib.Handle(json.dumps(spec).encode("utf-8"), self._closed_error, lambda m: _name_value(m, cfg))
@@ -403,6 +418,50 @@ class ConsumerManager:
         DataFrame (needs polars)."""
         pl = import_polars("ConsumerManager.to_polars()")
         return pl.from_arrow(self.read_all(until, progress=progress))
+
+    # -- commits -----------------------------------------------------------
+
+    def commit(self, *, asynchronous: bool = False, timeout_ms: int = 10_000) -> dict[tuple[str, int], int]:
+        """Store, under ``config["group.id"]``, for every partition this
+        manager consumes that has returned a row, the offset after the last
+        row ``poll()`` (or ``iter_batches``, ``read_all``, ``to_reader``)
+        has returned: the offset ``SourceTopic.from_committed`` resumes at.
+        Rows held for ordering or built ahead are never committed.
+
+        Call it after processing what you polled: a process that dies
+        before the commit re-reads those rows (at least once). Returns
+        ``{(topic, partition): offset}``, what was committed; ``{}`` when
+        nothing was returned yet. Waits at most ``timeout_ms`` for the group
+        coordinator. ``asynchronous=True`` sends the commit and returns
+        without waiting: failures then show in ``metrics()``
+        (``commit_failures``, ``last_commit_error``) and in the ``kafkars``
+        logger.
+
+        Raises:
+            ConfigError: config has no ``group.id`` (kafkars' default one is
+                random: nothing could read those offsets back).
+            TopicNotFoundError: a topic was deleted.
+            KafkaError: the commit failed or timed out (the message names
+                the partitions).
+            ClosedError: the manager is closed.
+        """
+        if not isinstance(asynchronous, bool):
+            raise ConfigError(f"asynchronous must be True or False, got {asynchronous!r}")
+        if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int) or timeout_ms < 0 or timeout_ms > _MAX_INT32:
+            raise ConfigError(f"timeout_ms must be an int of milliseconds >= 0, got {timeout_ms!r}")
+        done = self._handle().commit(asynchronous, timeout_ms)
+        return {(d["topic"], int(d["partition"])): int(d["offset"]) for d in done}
+
+    def partition_lag(self) -> pa.RecordBatch:
+        """One row per partition (:data:`PARTITION_LAG_SCHEMA`): the
+        committed offset this manager knows (read at creation or assignment,
+        or committed by it), the position (next offset to read), the log end
+        offset the client last learned from a fetch (no request per call),
+        ``lag = end_offset - committed_offset`` and ``lag_to_position =
+        end_offset - position``; null where unknown and for partitions not
+        assigned to this member. Totals are in ``metrics()`` (``lag``,
+        ``lag_to_position``)."""
+        return self._handle().lag()
 
     # -- state -----------------------------------------------------------
 

@@ -20,7 +20,7 @@ from kafkars.source_topic import POLICIES, SourceTopic
 __all__ = ["POLICIES", "SourceTopic", "as_source_topic", "check_topic_types"]
 
 _FORMATS = (Json, Avro, Protobuf)
-_KNOWN_KEYS = ("name", "policy", "time_ms", "key", "value")
+_KNOWN_KEYS = ("name", "policy", "time_ms", "key", "value", "fallback")
 
 
 def _where(index: int, name: Any) -> str:
@@ -72,7 +72,8 @@ def as_source_topic(obj: Any, index: int) -> SourceTopic:
         if "time_ms" in obj and obj["time_ms"] is None and obj["policy"] in ("relative_time", "absolute_time"):
             # also a TypeError: the Rust kafkars could not read None as a time
             raise ConfigTypeError(f"{_where(index, obj['name'])}: policy {obj['policy']} requires 'time_ms', got None")
-        return SourceTopic(obj["name"], obj["policy"], obj.get("time_ms"), key=obj.get("key"), value=obj.get("value"))
+        return SourceTopic(obj["name"], obj["policy"], obj.get("time_ms"), key=obj.get("key"), value=obj.get("value"),
+                           fallback=obj.get("fallback"))
     if isinstance(obj, (str, bytes)):
         name = obj.decode("utf-8", "replace") if isinstance(obj, bytes) else obj
         raise MissingAttributeError(
@@ -83,6 +84,7 @@ def as_source_topic(obj: Any, index: int) -> SourceTopic:
         return SourceTopic(
             obj.name, obj.policy, getattr(obj, "time_ms", None),
             key=getattr(obj, "key", None), value=getattr(obj, "value", None),
+            fallback=getattr(obj, "fallback", None),
         )
     raise MissingAttributeError(
         f"topics[{index}] must be a SourceTopic, a dict with 'name' and 'policy', or an object with "

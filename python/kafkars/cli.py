@@ -4,13 +4,18 @@ their partition state.
     kafkars replay -b localhost:9092 -t trades -t quotes:relative_time:1h -o day.parquet
     kafkars replay -b localhost:9092 -t trades --until 2026-11-23T12:00:00Z -o - | duckdb ...
     kafkars replay -b localhost:9092 -t trades --start 2026-11-23T08:00:00Z --end 2026-11-23T09:00:00Z -o hour.parquet
+    kafkars replay -b localhost:9092 -t trades --group loader --from-committed --commit -o - | ...
     kafkars state  -b localhost:9092 -t trades
+    kafkars lag    -b localhost:9092 -t trades --group loader
     kafkars broker --data-dir kafka-data --port 9092     # a local Kafka broker for notebooks and tests
     kafkars produce -b localhost:9092 -t trades trades.parquet --key sym --timestamp ts
 
 Topics are NAME[:POLICY[:ARG]] with POLICY earliest (the default), latest,
-relative_time (ARG: a duration such as 90s, 15m, 1h, 2d, or milliseconds)
-or absolute_time (ARG: ISO 8601 such as 2026-11-23T08:00:00Z, or epoch ms).
+relative_time (ARG: a duration such as 90s, 15m, 1h, 2d, or milliseconds),
+absolute_time (ARG: ISO 8601 such as 2026-11-23T08:00:00Z, or epoch ms) or
+committed (the --group's committed offsets; ARG: the fallback policy where
+there is none, earliest by default). --from-committed makes every topic
+start from the group's committed offsets, its own policy being the fallback.
 
 Exit codes: 0 success, 1 a kafkars error (one line on stderr), 2 bad
 arguments (a bad topic spec, time, duration, -X property, output file,
@@ -50,8 +55,14 @@ def parse_topic(spec: str) -> SourceTopic:
     arg = parts[2] if len(parts) > 2 else None
     aliases = {"relative": "relative_time", "absolute": "absolute_time"}
     policy = aliases.get(policy, policy)
-    if policy not in ("earliest", "latest", "relative_time", "absolute_time"):
-        raise ConfigError(f"bad topic {spec!r}: unknown policy {policy!r} (earliest, latest, relative_time, absolute_time)")
+    if policy not in ("earliest", "latest", "relative_time", "absolute_time", "committed"):
+        raise ConfigError(f"bad topic {spec!r}: unknown policy {policy!r} (earliest, latest, relative_time, absolute_time, committed)")
+    if policy == "committed":
+        fallback = aliases.get(arg, arg) if arg is not None else "earliest"
+        if fallback not in ("earliest", "latest"):
+            raise ConfigError(f"bad topic {spec!r}: committed takes the fallback earliest or latest; "
+                              f"for a time fallback write {name}:{fallback}:ARG with --from-committed")
+        return SourceTopic.from_committed(name, fallback)
     if policy in ("earliest", "latest"):
         if arg is not None:
             raise ConfigError(f"bad topic {spec!r}: policy {policy} takes no argument")
@@ -61,6 +72,14 @@ def parse_topic(spec: str) -> SourceTopic:
     if policy == "relative_time":
         return SourceTopic.from_relative_time(name, parse_duration_ms(arg, f"bad topic {spec!r}"))
     return SourceTopic.from_absolute_time(name, parse_time_ms(arg, f"bad topic {spec!r}"))
+
+
+def from_committed(t: SourceTopic) -> SourceTopic:
+    """--from-committed: the topic's policy becomes the fallback."""
+    if t.policy == "committed":
+        return t
+    fallback_time = t.time_ms if t.policy in ("relative_time", "absolute_time") else None
+    return SourceTopic.from_committed(t.name, t.policy, fallback_time=fallback_time, key=t.key, value=t.value)
 
 
 def parse_props(items: Sequence[str]) -> dict[str, str]:
@@ -106,6 +125,12 @@ class _Writer:
         if self.w is not None:
             self.w.write_batch(batch)
 
+    def flush(self) -> None:
+        """Push what was written to the operating system (IPC streams on
+        stdout or a file; a Parquet or IPC file is only complete at close)."""
+        if self.path == "-":
+            sys.stdout.buffer.flush()
+
     def close(self) -> None:
         if self.w is not None:
             self.w.close()
@@ -114,7 +139,16 @@ class _Writer:
 def _config(args: argparse.Namespace) -> dict[str, str]:
     cfg = parse_props(args.property or [])
     cfg["bootstrap.servers"] = args.bootstrap_servers
+    if getattr(args, "group", None):
+        cfg["group.id"] = args.group
     return cfg
+
+
+def _topics(args: argparse.Namespace) -> list[SourceTopic]:
+    topics = [parse_topic(t) for t in args.topic]
+    if getattr(args, "from_committed", False):
+        topics = [from_committed(t) for t in topics]
+    return topics
 
 
 def _format(args: argparse.Namespace, which: str) -> Any:
@@ -151,7 +185,9 @@ def _format(args: argparse.Namespace, which: str) -> Any:
 def cmd_replay(args: argparse.Namespace) -> int:
     check_output(args.output)  # before connecting: fail fast
     key_format, value_format = _format(args, "key"), _format(args, "value")
-    topics = [dataclasses.replace(parse_topic(t), key=key_format, value=value_format) for t in args.topic]
+    if (args.commit or args.from_committed) and not args.group:
+        raise ConfigError("--commit and --from-committed need --group GROUP (the consumer group whose offsets to use)")
+    topics = [dataclasses.replace(t, key=key_format, value=value_format) for t in _topics(args)]
     until: Any = "live" if args.until == "live" else parse_time_ms(args.until, "--until")
     topics, cutoff = _time_range(args, topics)
     progress = sys.stderr.isatty() and not args.no_progress and not args.quiet
@@ -166,6 +202,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
         try:
             for batch in m.iter_batches(until, follow=args.follow, progress=progress):
                 writer.write(batch)
+                if args.commit:
+                    writer.flush()
+                    m.commit()  # after the batch is written: at least once
                 rows += batch.num_rows
                 ts = batch.column("timestamp")
                 b_lo, b_hi = ts[0].value, ts[batch.num_rows - 1].value
@@ -204,8 +243,28 @@ def _time_range(args: argparse.Namespace, topics: list[SourceTopic]) -> tuple[li
     return s.source_topics(plan.topics), s.upper_ms
 
 
+def cmd_lag(args: argparse.Namespace) -> int:
+    """The group's committed offsets against the end of every partition."""
+    topics = [SourceTopic.from_committed(t.name, "latest") for t in _topics(args)]
+    with ConsumerManager(_config(args), topics, startup_timeout_ms=args.startup_timeout_ms) as m:
+        rows = m.partition_lag().to_pylist()
+    if args.json:
+        print(json.dumps([{k: r[k] for k in ("topic", "partition", "committed_offset", "end_offset", "lag")} for r in rows], indent=1))
+        return 0
+    cols = [("topic", "topic"), ("partition", "part"), ("committed_offset", "committed"), ("end_offset", "end"), ("lag", "lag")]
+    table = [[h for _, h in cols]] + [["-" if r[c] is None else str(r[c]) for c, _ in cols] for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
+    for row in table:
+        print("  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(row, widths))))
+    total = sum(r["lag"] or 0 for r in rows)
+    unknown = sum(1 for r in rows if r["lag"] is None)
+    note = f" ({unknown} partition(s) with no committed offset)" if unknown else ""
+    print(f"total lag of group {args.group!r}: {total:,} records{note}")
+    return 0
+
+
 def cmd_state(args: argparse.Namespace) -> int:
-    topics = [parse_topic(t) for t in args.topic]
+    topics = _topics(args)
     with ConsumerManager(_config(args), topics, startup_timeout_ms=args.startup_timeout_ms) as m:
         if args.wait_ms:
             deadline = time.monotonic() + args.wait_ms / 1000
@@ -387,10 +446,23 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--descriptors", metavar="FILE", help="protobuf: a FileDescriptorSet (protoc --include_imports --descriptor_set_out)")
     r.add_argument("--on-error", choices=("raise", "null", "skip"), default="raise",
                    help="a record that does not decode: fail (default), keep it with a null typed column, or skip it")
+    r.add_argument("--group", metavar="GROUP", help="consumer group (group.id) for --from-committed and --commit")
+    r.add_argument("--from-committed", action="store_true",
+                   help="start every topic at the group's committed offsets (its policy where there is none)")
+    r.add_argument("--commit", action="store_true",
+                   help="commit to the group after each batch is written (a Parquet or .arrow file is only "
+                        "complete at the end: use -o - or .arrows to resume a killed replay)")
     r.set_defaults(func=cmd_replay)
+
+    g = sub.add_parser("lag", help="print a consumer group's committed offsets and lag per partition")
+    common(g)
+    g.add_argument("--group", metavar="GROUP", required=True, help="the consumer group (group.id)")
+    g.add_argument("--json", action="store_true", help="JSON instead of a table")
+    g.set_defaults(func=cmd_lag)
 
     s = sub.add_parser("state", help="print the partition state (replay offsets per partition)")
     common(s)
+    s.add_argument("--group", metavar="GROUP", help="consumer group (group.id), for topics NAME:committed")
     s.add_argument("--wait-ms", type=int, default=0, help="consume for up to this long (or until live) first")
     s.add_argument("--json", action="store_true", help="JSON instead of a table")
     s.set_defaults(func=cmd_state)

@@ -20,6 +20,8 @@ MESSAGE_SCHEMA_WITH_HEADERS: pa.Schema = _schema(lib.KAFKARS_SCHEMA_MESSAGE_WITH
 PARTITION_STATE_SCHEMA: pa.Schema = _schema(lib.KAFKARS_SCHEMA_PARTITION_STATE)
 #: Schema of ``partition_stats()``: kafkars' own per-partition figures.
 PARTITION_STATS_SCHEMA: pa.Schema = _schema(lib.KAFKARS_SCHEMA_PARTITION_STATS)
+#: Schema of ``partition_lag()`` (docs/design.md, "Commits and consumer groups").
+PARTITION_LAG_SCHEMA: pa.Schema = _schema(lib.KAFKARS_SCHEMA_PARTITION_LAG)
 
 
 def get_message_schema(include_headers: bool = False) -> pa.Schema:

@@ -15,7 +15,9 @@ from kafkars._errors import ConfigError
 from kafkars._time import DurationLike, TimeLike, to_epoch_ms, to_ms
 from kafkars.formats import Format
 
-POLICIES = ("earliest", "latest", "relative_time", "absolute_time", "offsets")
+POLICIES = ("earliest", "latest", "relative_time", "absolute_time", "committed", "offsets")
+#: Where a from_committed topic's partitions without a committed offset start.
+FALLBACKS = ("earliest", "latest", "relative_time", "absolute_time")
 
 
 @dataclass(repr=False)
@@ -53,10 +55,13 @@ class SourceTopic:
     #: and the min time.
     ranges: tuple[tuple[int, int, int], ...] | None = field(default=None, kw_only=True)
     min_time_ms: int | None = field(default=None, kw_only=True)
+    #: The committed policy (from_committed): where partitions without a
+    #: committed offset start.
+    fallback: str | None = field(default=None, kw_only=True)
 
     def __repr__(self) -> str:
         out = f"SourceTopic(name={self.name!r}, policy={self.policy!r}, time_ms={self.time_ms!r}"
-        for f in ("key", "value", "ranges", "min_time_ms"):
+        for f in ("key", "value", "fallback", "ranges", "min_time_ms"):
             if getattr(self, f) is not None:
                 out += f", {f}={getattr(self, f)!r}"
         return out + ")"
@@ -103,6 +108,41 @@ class SourceTopic:
         return SourceTopic(name=name, policy="absolute_time", time_ms=ms, key=key, value=value)
 
     @staticmethod
+    def from_committed(
+        name: str,
+        fallback: str = "earliest",
+        *,
+        fallback_time: DurationLike | TimeLike | None = None,
+        key: Format | None = None,
+        value: Format | None = None,
+    ) -> "SourceTopic":
+        """Resume where the consumer group (``config["group.id"]``, which
+        must be given) committed: each partition starts at its committed
+        offset. A partition without one starts at ``fallback``:
+        ``"earliest"`` (default: nothing is skipped), ``"latest"``,
+        ``"relative_time"`` (``fallback_time`` before now: ms, timedelta or
+        ``"1h"``) or ``"absolute_time"`` (``fallback_time``: epoch ms,
+        datetime or ISO string)."""
+        if not isinstance(fallback, str) or fallback not in FALLBACKS:
+            raise ConfigError(f"topic {name!r}: fallback must be one of {FALLBACKS}, got {fallback!r}")
+        ms: int | None = None
+        if fallback == "relative_time":
+            if fallback_time is None:
+                raise ConfigError(f"topic {name!r}: fallback 'relative_time' needs fallback_time (e.g. '1h')")
+            ms = to_ms(fallback_time, f"topic {name!r}: fallback relative time")  # type: ignore[arg-type]
+            if ms < 0:
+                raise ConfigError(f"topic {name!r}: fallback relative time must be >= 0 ms before now, got {ms} ms")
+        elif fallback == "absolute_time":
+            if fallback_time is None:
+                raise ConfigError(f"topic {name!r}: fallback 'absolute_time' needs fallback_time (e.g. '2026-11-23T08:00:00Z')")
+            ms = to_epoch_ms(fallback_time, f"topic {name!r}: fallback absolute time")  # type: ignore[arg-type]
+            if ms < 0:
+                raise ConfigError(f"topic {name!r}: fallback absolute time must be >= 0 (epoch milliseconds), got {ms}")
+        elif fallback_time is not None:
+            raise ConfigError(f"topic {name!r}: fallback_time is only for fallback 'relative_time' or 'absolute_time', not {fallback!r}")
+        return SourceTopic(name=name, policy="committed", time_ms=ms, key=key, value=value, fallback=fallback)
+
+    @staticmethod
     def from_offsets(
         name: str,
         ranges: Mapping[int, tuple[int, int]],
@@ -128,6 +168,8 @@ class SourceTopic:
 
     def to_spec(self) -> dict[str, object]:
         out: dict[str, object] = {"name": self.name, "policy": self.policy, "time_ms": self.time_ms}
+        if self.fallback is not None:
+            out["fallback"] = self.fallback
         if self.ranges is not None:
             out["ranges"] = [{"partition": p, "start": a, "stop": b} for p, a, b in self.ranges]
         if self.min_time_ms is not None:

@@ -23,6 +23,7 @@ package rdk
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -81,6 +82,23 @@ const (
 	ErrMsgSizeTooLarge     int32 = C.RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE
 	ErrMsgTimedOut         int32 = C.RD_KAFKA_RESP_ERR__MSG_TIMED_OUT
 )
+
+// Transient reports errors a request may get while a partition's
+// leadership or a group's coordinator settles (after a restart, a leader
+// election, or while the coordinator loads the group): asking again
+// shortly works.
+func Transient(err error) bool {
+	var ke *KafkaError
+	if !errors.As(err, &ke) {
+		return false
+	}
+	switch ke.Code {
+	case C.RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, C.RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
+		C.RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS, C.RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+		return true
+	}
+	return LeaderInTransition(ke.Code)
+}
 
 // LeaderInTransition reports the partition errors a broker answers while
 // a partition's leadership is moving or still loading (for a moment after
@@ -214,12 +232,23 @@ type Consumer struct {
 	ioRaw syscall.RawConn
 	woken atomic.Bool // Wake was called: the next wait returns at once
 	last  int         // messages described by the last Fetch (Done clears them)
+
+	spans map[string]span2 // topic -> its partition indexes (SetPartitions)
+
+	// life lets calls from any goroutine (commits, lag) run against a
+	// live handle: they hold it shared; Close takes it exclusively.
+	life  sync.RWMutex
+	ended bool // guarded by life
 }
+
+// span2 is the engine partition indexes of one topic.
+type span2 struct{ base, nparts int32 }
 
 // New creates a consumer with the given properties, applied in order.
 // batchCap is the largest batch Fetch will return. librdkafka's log lines
-// are kept (RecentLogs) rather than printed, unless logStderr.
-func New(props []Prop, batchCap int, logStderr bool) (*Consumer, error) {
+// are kept (RecentLogs) rather than printed, unless logStderr. With group,
+// a rebalance callback records assignment changes (see Subscribe).
+func New(props []Prop, batchCap int, logStderr, group bool) (*Consumer, error) {
 	conf := C.rd_kafka_conf_new()
 	if err := setProps(conf, props); err != nil {
 		C.rd_kafka_conf_destroy(conf)
@@ -234,7 +263,11 @@ func New(props []Prop, batchCap int, logStderr bool) (*Consumer, error) {
 	if logStderr {
 		ls = 1
 	}
-	c := C.kr_new(conf, C.int(batchCap), ls, errbuf, 512)
+	grp := C.int(0)
+	if group {
+		grp = 1
+	}
+	c := C.kr_new(conf, C.int(batchCap), ls, grp, errbuf, 512)
 	if c == nil {
 		C.rd_kafka_conf_destroy(conf)
 		return nil, &ConfigError{Msg: C.GoString(errbuf)}
@@ -388,6 +421,12 @@ func (k *Consumer) SetPartitions(parts []TopicPartition) error {
 		base, nparts int32
 	}
 	var spans []span
+	defer func() {
+		k.spans = make(map[string]span2, len(spans))
+		for _, s := range spans {
+			k.spans[s.name] = span2{s.base, s.nparts}
+		}
+	}()
 	for i, tp := range parts {
 		if len(spans) > 0 && spans[len(spans)-1].name == tp.Topic {
 			s := &spans[len(spans)-1]
@@ -677,6 +716,9 @@ func (k *Consumer) Close() error {
 		k.mu.Lock()
 		k.dead = true
 		k.mu.Unlock()
+		k.life.Lock() // waits for a commit in flight (bounded by its timeout)
+		k.ended = true
+		k.life.Unlock()
 		if k.io != nil {
 			k.io.Close()
 		}

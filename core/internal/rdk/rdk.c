@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void kr_error_cb(rd_kafka_t *rk, int err, const char *reason,
@@ -43,6 +44,169 @@ static void kr_log_cb(const rd_kafka_t *rk, int level, const char *fac,
                  fac, buf);
         c->log_count++;
         pthread_mutex_unlock(&c->log_lock);
+}
+
+static int64_t kr_now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The assign/unassign call the event asks for: incremental for a
+ * cooperative protocol (KIP-848 or cooperative-sticky), a whole assign for an
+ * eager one. */
+static int32_t kr_do_apply(rd_kafka_t *rk, int32_t kind, int cooperative,
+                           rd_kafka_topic_partition_list_t *parts,
+                           char *errstr, size_t size) {
+        rd_kafka_error_t *e      = NULL;
+        rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (kind == KR_RB_ASSIGN) {
+                if (cooperative)
+                        e = rd_kafka_incremental_assign(rk, parts);
+                else
+                        err = rd_kafka_assign(rk, parts);
+        } else {
+                if (cooperative)
+                        e = rd_kafka_incremental_unassign(rk, parts);
+                else
+                        err = rd_kafka_assign(rk, NULL);
+        }
+        if (e) {
+                err = rd_kafka_error_code(e);
+                if (errstr)
+                        snprintf(errstr, size, "%s", rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+        } else if (err && errstr) {
+                snprintf(errstr, size, "%s", rd_kafka_err2str(err));
+        }
+        return (int32_t)err;
+}
+
+/* Runs inside a consume call: kr_fetch on the fetching thread, or
+ * rd_kafka_consumer_close in kr_destroy. An ASSIGN or REVOKE is only
+ * recorded: Go resolves start offsets, or commits what the caller has
+ * processed, then calls kr_apply (librdkafka waits for that call, keeping the
+ * assigned partitions paused meanwhile). A loss or an error needs no
+ * decision and is applied here. */
+static void kr_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                            rd_kafka_topic_partition_list_t *parts,
+                            void *opaque) {
+        kr_consumer *c = (kr_consumer *)opaque;
+        const char *proto = rd_kafka_rebalance_protocol(rk);
+        int coop          = proto && !strcmp(proto, "COOPERATIVE");
+        int32_t kind;
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+                kind = KR_RB_ASSIGN;
+        else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+                kind = rd_kafka_assignment_lost(rk) ? KR_RB_LOST : KR_RB_REVOKE;
+        else
+                kind = KR_RB_ERROR;
+        int applied = 0;
+        if (kind == KR_RB_ERROR) {
+                rd_kafka_assign(rk, NULL); /* as librdkafka documents */
+                applied = 1;
+        } else if (kind == KR_RB_LOST || !c || c->closing) {
+                kr_do_apply(rk, kind == KR_RB_ASSIGN ? KR_RB_ASSIGN : KR_RB_REVOKE,
+                            coop, parts, NULL, 0);
+                applied = 1;
+        }
+        if (!c || c->closing)
+                return;
+        kr_rebalance *rb = calloc(1, sizeof(*rb));
+        if (!rb) {
+                if (!applied) /* out of memory: keep the group moving */
+                        kr_do_apply(rk, kind, coop, parts, NULL, 0);
+                return;
+        }
+        rb->kind        = kind;
+        rb->err         = (int32_t)err;
+        rb->cooperative = coop;
+        rb->applied     = applied;
+        rb->ts_ms       = kr_now_ms();
+        rb->parts       = parts ? rd_kafka_topic_partition_list_copy(parts)
+                                : rd_kafka_topic_partition_list_new(0);
+        pthread_mutex_lock(&c->rb_lock);
+        if (c->rb_tail)
+                c->rb_tail->next = rb;
+        else
+                c->rb_head = rb;
+        c->rb_tail = rb;
+        pthread_mutex_unlock(&c->rb_lock);
+}
+
+kr_rebalance *kr_take_rebalances(kr_consumer *c) {
+        pthread_mutex_lock(&c->rb_lock);
+        kr_rebalance *rb = c->rb_head;
+        c->rb_head = c->rb_tail = NULL;
+        pthread_mutex_unlock(&c->rb_lock);
+        return rb;
+}
+
+int32_t kr_apply(kr_consumer *c, kr_rebalance *rb, char *errstr, size_t size) {
+        if (rb->applied || (rb->kind != KR_RB_ASSIGN && rb->kind != KR_RB_REVOKE))
+                return 0;
+        rb->applied = 1;
+        return kr_do_apply(c->rk, rb->kind, rb->cooperative, rb->parts, errstr,
+                           size);
+}
+
+void kr_rebalance_free(kr_rebalance *rb) {
+        if (!rb)
+                return;
+        if (rb->parts)
+                rd_kafka_topic_partition_list_destroy(rb->parts);
+        free(rb);
+}
+
+int32_t kr_subscribe(kr_consumer *c, char **topics, int n) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
+        for (int i = 0; i < n; i++)
+                rd_kafka_topic_partition_list_add(l, topics[i],
+                                                  RD_KAFKA_PARTITION_UA);
+        rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        return (int32_t)err;
+}
+
+int32_t kr_commit(kr_consumer *c, rd_kafka_topic_partition_list_t *offs,
+                  int async, int timeout_ms,
+                  rd_kafka_topic_partition_list_t **result) {
+        *result = NULL;
+        if (async)
+                return (int32_t)rd_kafka_commit_queue(c->rk, offs, c->commit_q,
+                                                      NULL, NULL);
+        rd_kafka_queue_t *q     = rd_kafka_queue_new(c->rk);
+        rd_kafka_resp_err_t err = rd_kafka_commit_queue(c->rk, offs, q, NULL, NULL);
+        if (!err) {
+                rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms);
+                if (!ev) {
+                        err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+                } else {
+                        err = rd_kafka_event_error(ev);
+                        const rd_kafka_topic_partition_list_t *l =
+                            rd_kafka_event_topic_partition_list(ev);
+                        if (l)
+                                *result = rd_kafka_topic_partition_list_copy(l);
+                        rd_kafka_event_destroy(ev);
+                }
+        }
+        rd_kafka_queue_destroy(q);
+        return (int32_t)err;
+}
+
+int kr_commit_result(kr_consumer *c, int32_t *err,
+                     rd_kafka_topic_partition_list_t **result) {
+        *result = NULL;
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(c->commit_q, 0);
+        if (!ev)
+                return 0;
+        *err = (int32_t)rd_kafka_event_error(ev);
+        const rd_kafka_topic_partition_list_t *l =
+            rd_kafka_event_topic_partition_list(ev);
+        if (l)
+                *result = rd_kafka_topic_partition_list_copy(l);
+        rd_kafka_event_destroy(ev);
+        return 1;
 }
 
 size_t kr_recent_logs(kr_consumer *c, char *buf, size_t size) {
@@ -83,13 +247,14 @@ static void kr_drain(int fd) {
 }
 
 kr_consumer *kr_new(rd_kafka_conf_t *conf, int batch_cap, int log_stderr,
-                    char *errstr, size_t errstr_size) {
+                    int group, char *errstr, size_t errstr_size) {
         kr_consumer *c = calloc(1, sizeof(*c));
         if (!c) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
         pthread_mutex_init(&c->log_lock, NULL);
+        pthread_mutex_init(&c->rb_lock, NULL);
         c->log_stderr = log_stderr;
         c->io_pipe[0] = c->io_pipe[1] = -1;
         if (kr_pipe(c->io_pipe)) {
@@ -107,6 +272,8 @@ kr_consumer *kr_new(rd_kafka_conf_t *conf, int batch_cap, int log_stderr,
         rd_kafka_conf_set_opaque(conf, c);
         rd_kafka_conf_set_error_cb(conf, kr_error_cb);
         rd_kafka_conf_set_log_cb(conf, kr_log_cb);
+        if (group)
+                rd_kafka_conf_set_rebalance_cb(conf, kr_rebalance_cb);
 
         c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
         if (!c->rk)
@@ -114,9 +281,12 @@ kr_consumer *kr_new(rd_kafka_conf_t *conf, int batch_cap, int log_stderr,
 
         rd_kafka_poll_set_consumer(c->rk);
         c->q = rd_kafka_queue_get_consumer(c->rk);
+        /* not NULL: an empty group.id, which would give no consumer
+         * queue, is refused before (Settings.CheckGroup) */
         /* Wake on arrival: librdkafka writes one byte when the queue goes
          * from empty to non-empty. */
         rd_kafka_queue_io_event_enable(c->q, c->io_pipe[1], "1", 1);
+        c->commit_q = rd_kafka_queue_new(c->rk);
         return c;
 
 fail:
@@ -127,6 +297,7 @@ fail:
         free(c->rkm);
         free(c->msgs);
         pthread_mutex_destroy(&c->log_lock);
+        pthread_mutex_destroy(&c->rb_lock);
         free(c);
         return NULL;
 }
@@ -307,9 +478,27 @@ void kr_destroy(kr_consumer *c) {
                 return;
         kr_release(c);
         if (c->rk) {
+                /* From here the rebalance callback applies every change
+                 * itself; changes recorded but never taken by Go are applied
+                 * now (librdkafka waits for those calls before it can leave
+                 * the group). */
+                pthread_mutex_lock(&c->rb_lock);
+                c->closing       = 1;
+                kr_rebalance *rb = c->rb_head;
+                c->rb_head = c->rb_tail = NULL;
+                pthread_mutex_unlock(&c->rb_lock);
+                while (rb) {
+                        kr_rebalance *next = rb->next;
+                        kr_apply(c, rb, NULL, 0);
+                        kr_rebalance_free(rb);
+                        rb = next;
+                }
                 rd_kafka_queue_io_event_enable(c->q, -1, NULL, 0);
                 rd_kafka_queue_destroy(c->q);
-                /* No group membership (assign, no commits): a fast close. */
+                if (c->commit_q)
+                        rd_kafka_queue_destroy(c->commit_q);
+                /* Assign mode: a fast close. Subscribe mode: leaves the group
+                 * (the final revoke is applied by the callback). */
                 rd_kafka_consumer_close(c->rk);
                 rd_kafka_destroy(c->rk);
         }
@@ -322,6 +511,7 @@ void kr_destroy(kr_consumer *c) {
         free(c->msgs);
         free(c->hdr);
         pthread_mutex_destroy(&c->log_lock);
+        pthread_mutex_destroy(&c->rb_lock);
         free(c);
 }
 

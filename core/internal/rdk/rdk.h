@@ -51,6 +51,24 @@ typedef struct kr_topic {
         int32_t nparts;
 } kr_topic;
 
+/* kr_rebalance.kind: an assignment change made by the group protocol, recorded
+ * by the rebalance callback (which runs inside kr_fetch, on the fetching
+ * thread) for Go to handle right after kr_fetch returns. */
+#define KR_RB_ASSIGN 1 /* partitions added: Go resolves offsets, then kr_apply */
+#define KR_RB_REVOKE 2 /* partitions taken away: Go commits, then kr_apply */
+#define KR_RB_LOST   3 /* lost (fenced, session timeout): already unassigned here */
+#define KR_RB_ERROR  4 /* a rebalance error: the assignment was cleared here */
+
+typedef struct kr_rebalance {
+        int32_t kind;
+        int32_t err;         /* KR_RB_ERROR: the rd_kafka_resp_err_t */
+        int32_t cooperative; /* 1: incremental (un)assign; 0: eager assign */
+        int32_t applied;     /* kr_apply was called (or the callback did it) */
+        int64_t ts_ms;       /* wall clock when the callback ran */
+        rd_kafka_topic_partition_list_t *parts; /* a copy, owned */
+        struct kr_rebalance *next;
+} kr_rebalance;
+
 typedef struct kr_consumer {
         rd_kafka_t *rk;
         rd_kafka_queue_t *q; /* consumer queue (main queue forwarded) */
@@ -82,12 +100,22 @@ typedef struct kr_consumer {
         char log[KR_LOG_LINES][KR_LOG_LEN];
         int64_t log_count;
         int log_stderr; /* also print every line (KAFKARS_LOG=stderr or debug set) */
+
+        /* Group membership (subscribe mode). Rebalance events are recorded by
+         * the callback; Go takes them with kr_take_rebalances and applies the
+         * assignment change with kr_apply. While closing, the callback
+         * applies every change itself (nobody serves the events then). */
+        pthread_mutex_t rb_lock;
+        kr_rebalance *rb_head, *rb_tail;
+        int closing;
+        /* results of asynchronous commits (event API), drained by Go */
+        rd_kafka_queue_t *commit_q;
 } kr_consumer;
 
 /* Create the consumer from conf (ownership of conf passes to librdkafka on
  * success). On failure returns NULL and fills errstr. */
 kr_consumer *kr_new(rd_kafka_conf_t *conf, int batch_cap, int log_stderr,
-                    char *errstr, size_t errstr_size);
+                    int group, char *errstr, size_t errstr_size);
 
 /* Declare topic i (0 <= i < ntopics): its name, first pidx, partition count. */
 int kr_set_topics(kr_consumer *c, int ntopics);
@@ -110,6 +138,34 @@ int32_t kr_take_error(kr_consumer *c, char *buf, size_t size, int32_t *fatal);
 
 /* Copy the recent log lines (oldest first, '\n'-separated) into buf. */
 size_t kr_recent_logs(kr_consumer *c, char *buf, size_t size);
+
+/* Subscribe to topics (group mode). Returns an rd_kafka_resp_err_t. */
+int32_t kr_subscribe(kr_consumer *c, char **topics, int n);
+
+/* Detach the recorded rebalance events (oldest first); NULL if none. */
+kr_rebalance *kr_take_rebalances(kr_consumer *c);
+
+/* Apply an ASSIGN (the offsets in rb->parts are used) or REVOKE event:
+ * incremental (un)assign, or assign for an eager protocol. Returns 0, or an
+ * rd_kafka_resp_err_t with its text in errstr. */
+int32_t kr_apply(kr_consumer *c, kr_rebalance *rb, char *errstr, size_t size);
+
+/* Free one event (not the ones linked after it). */
+void kr_rebalance_free(kr_rebalance *rb);
+
+/* Commit offs (offsets are the next offsets to consume). Synchronous with
+ * async=0: waits up to timeout_ms for the result; *result receives a copy of
+ * the per-partition results (caller destroys it), NULL on timeout. With
+ * async=1 the result goes to commit_q (kr_commit_result). Returns the
+ * request-level error (RD_KAFKA_RESP_ERR__TIMED_OUT on timeout). */
+int32_t kr_commit(kr_consumer *c, rd_kafka_topic_partition_list_t *offs,
+                  int async, int timeout_ms,
+                  rd_kafka_topic_partition_list_t **result);
+
+/* One asynchronous commit result, without waiting: returns 1 and fills
+ * *err and *result (caller destroys it) or 0 when none is pending. */
+int kr_commit_result(kr_consumer *c, int32_t *err,
+                     rd_kafka_topic_partition_list_t **result);
 
 /* mallopt(M_MMAP_THRESHOLD, bytes): see rdk.FixMmapThreshold. */
 int kr_fix_mmap_threshold(int bytes);
