@@ -279,7 +279,7 @@ def test_commit_never_covers_rows_not_returned(kafka, tool, topic_name) -> None:
     with ConsumerManager(cfg, [SourceTopic.from_earliest(topic_name)], batch_size=1000) as m:
         t = m.read_all(until=1000 + 2500)  # records with ts < 3500: 2500 per partition
         assert t.num_rows == 5000
-        assert m.partition_state().column("held_messages").to_pylist() != [0, 0] or m.metrics()["releasable_messages"] > 0
+        assert m.partition_stats().column("held_messages").to_pylist() != [0, 0] or m.metrics()["releasable_messages"] > 0
         assert m.commit() == {(topic_name, 0): 2500, (topic_name, 1): 2500}
 
 
