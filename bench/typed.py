@@ -77,6 +77,8 @@ CONTENDERS: dict[str, tuple[str, str]] = {
     "kafkars, binary values only": ("json", "typed = raw()"),
     "kafkars typed JSON (Json(schema))": (
         "json", "typed = kafkars.read_topics(CFG, [SourceTopic.from_earliest(TOPIC, value=kafkars.Json(schema=TRADE))])"),
+    "kafkars typed JSON, raw bytes dropped (keep_raw=False)": (
+        "json", "typed = kafkars.read_topics(CFG, [SourceTopic.from_earliest(TOPIC, value=kafkars.Json(schema=TRADE, keep_raw=False))])"),
     "kafkars + pyarrow.json.read_json": (
         "json", ""
                 "t = raw()\n"

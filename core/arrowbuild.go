@@ -284,6 +284,10 @@ func (b *batchBuilder) add(pi int32, data []byte, r *rec) rowOutcome {
 	return out
 }
 
+// decodes reports whether batches have typed columns (decoding makes
+// building them costly).
+func (b *batchBuilder) decodes() bool { return len(b.typed) > 0 }
+
 // typedTopic is the topic rank of partition index pi's typed columns (-1
 // when none apply).
 func (b *batchBuilder) typedTopic(pi int32) int32 {

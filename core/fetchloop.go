@@ -77,6 +77,12 @@ func (e *Manager) plan() step {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var st step
+	if e.ready == nil && e.fatal == nil && !e.noBuild && e.m.Releasable() >= e.opts.BatchSize {
+		// the caller took the batch built ahead: build the next one now,
+		// while it works (polls leave batches with typed columns to us)
+		e.prebuildLocked()
+		e.afterChangeLocked(time.Now())
+	}
 	// Enough buffered for the next two polls: stop draining librdkafka
 	// (its prefetch is bounded too) until Poll takes something.
 	throttle := e.ready != nil && e.m.Releasable() >= e.opts.BatchSize

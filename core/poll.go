@@ -77,9 +77,11 @@ func (e *Manager) pollWait(timeout, maxWait time.Duration, until int64) (rec arr
 		if e.ready != nil {
 			r := e.ready
 			e.ready = nil
-			if e.m.Releasable() >= e.opts.BatchSize {
+			if e.m.Releasable() >= e.opts.BatchSize && !e.builder.decodes() {
 				// keep one batch ahead (built here rather than waiting for
-				// the engine's next round)
+				// the engine's next round). A batch with typed columns is
+				// left to the engine: decoding it here would hold this
+				// caller for the whole build.
 				e.prebuildLocked()
 			}
 			e.tookLocked(now, r)
