@@ -553,7 +553,7 @@ def main(argv: list[str] | None = None) -> None:
     print(md)
     write_docs = args.docs if args.docs is not None else plan.mode == "full"
     docs_path = REPO / "docs" / "benchmarks.md" if write_docs else out_dir / f"{run_id}.md"
-    docs_path.write_text(report.keep_producing(report.document(results, json_path, png_path, docs_path), docs_path))
+    docs_path.write_text(report.keep_others(report.document(results, json_path, png_path, docs_path), docs_path))
     def rel(p: Path) -> str:  # --out may be outside the repository
         return os.path.relpath(p, REPO) if p.is_relative_to(REPO) else str(p)
 

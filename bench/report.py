@@ -445,16 +445,19 @@ def document(results: dict[str, Any], json_path: Path, png_path: Path, doc_path:
     return "\n".join(lines)
 
 
-def keep_producing(text: str, doc: Path) -> str:
-    """The page with the "Producing" section of the current page kept: that
-    section comes from another run (bench/produce.py) and is not redone here."""
-    from bench.produce import BEGIN, END
+#: Where the sections of the other benchmarks start (bench/typed.py,
+#: bench/produce.py, bench/dask_scaling.py, bench/groups.py): everything
+#: from this line on is kept when the page is regenerated.
+OTHERS = "<!-- the other benchmarks: kept when bench/report.py regenerates this page -->"
 
+
+def keep_others(text: str, doc: Path) -> str:
+    """The page with the sections of the other benchmarks kept: they come
+    from other runs and are not redone here."""
     old = doc.read_text() if doc.exists() else ""
-    if BEGIN not in old or END not in old or BEGIN in text:
+    if OTHERS not in old or OTHERS in text:
         return text
-    section = old[old.index(BEGIN): old.index(END) + len(END)]
-    return text.rstrip("\n") + "\n\n" + section + "\n"
+    return text.rstrip("\n") + "\n\n" + old[old.index(OTHERS):].rstrip("\n") + "\n"
 
 
 def main() -> None:
@@ -470,7 +473,7 @@ def main() -> None:
     print(markdown(results))
     if args.docs:
         doc = REPO / "docs" / "benchmarks.md"
-        doc.write_text(keep_producing(document(results, args.results.resolve(), png.resolve(), doc), doc))
+        doc.write_text(keep_others(document(results, args.results.resolve(), png.resolve(), doc), doc))
         print(f"wrote {doc}")
 
 
