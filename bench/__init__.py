@@ -9,5 +9,5 @@ Modules: :mod:`bench.harness` (orchestration), :mod:`bench.contenders`
 (who is measured and how), :mod:`bench.report` (medians, targets, tables,
 chart, docs), :mod:`bench.machine` (machine and versions);
 ``bench/clients/`` are the Python consumers run as child processes and
-``cmd/bench-*`` the Go ones.
+``bench/cmd/bench-*`` the Go ones.
 """

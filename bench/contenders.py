@@ -100,14 +100,14 @@ THROUGHPUT: list[Contender] = [
     ),
     Contender(
         "batch-ceiling", "ceiling: librdkafka batch API (Go/cgo)",
-        "cmd/bench-batch: rd_kafka_consume_batch_queue, batches of 10 000, one cgo call per batch, "
+        "bench/cmd/bench-batch: rd_kafka_consume_batch_queue, batches of 10 000, one cgo call per batch, "
         "discard; same librdkafka.so.1 as kafkars",
         lambda b, t, p: [str(BIN / "bench-batch"), "-b", b, "-t", t, *_x(p)],
         available=_need(BIN / "bench-batch", "./build.sh tools"),
     ),
     Contender(
         "go-poll", "confluent-kafka-go Poll()",
-        "cmd/bench-poll: confluent-kafka-go Consumer.Poll(), one message per call, discard",
+        "bench/cmd/bench-poll: confluent-kafka-go Consumer.Poll(), one message per call, discard",
         lambda b, t, p: [str(BIN / "bench-poll"), "-b", b, "-t", t, *_x(p)],
         available=_need(BIN / "bench-poll", "./build.sh tools"),
     ),
@@ -138,7 +138,7 @@ class LiveContender:
 LATENCY: list[LiveContender] = [
     LiveContender(
         "floor", "floor: librdkafka IO event fd (Go/cgo)",
-        "cmd/bench-floor: rd_kafka_queue_io_event_enable on a pipe, poll(2), drain with "
+        "bench/cmd/bench-floor: rd_kafka_queue_io_event_enable on a pipe, poll(2), drain with "
         "rd_kafka_consume_batch_queue(timeout 0)",
         lambda b, t, s: [str(BIN / "bench-floor"), "-b", b, "-t", t, "-skip", str(s)],
         available=_need(BIN / "bench-floor", "./build.sh tools"),

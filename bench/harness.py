@@ -12,7 +12,7 @@
    kafkars run that stops after a fifth of data set (a) for the RSS ratio.
 4. Live latency: warms the broker with producer + floor, then for each round
    runs each latency contender alone, in a segment adjacent to one of the
-   floor consumer, each fed by a run of cmd/bench-producer (5 000 msgs/s
+   floor consumer, each fed by a run of bench/cmd/bench-producer (5 000 msgs/s
    over 8 partitions, linger.ms=0).
 5. Writes bench/results/<id>.json (dev runs: bench/results/dev/), a PNG
    chart beside it, prints the Markdown tables with PASS/MISS per target,

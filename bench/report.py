@@ -414,7 +414,7 @@ def document(results: dict[str, Any], json_path: Path, png_path: Path, doc_path:
         "- Peak RSS: GNU `time -f %M` around the child (ru_maxrss survives exec, so the harness's own RSS would "
         "leak into a child it forked directly). MB = 10^6 bytes.",
         f"- kafkars RSS ratio: a kafkars run that stops after a fifth of data set (a) vs a full one (tuned).",
-        f"- Live latency: `cmd/bench-producer` sends {p['live_rate']:,} msgs/s round-robin over "
+        f"- Live latency: `bench/cmd/bench-producer` sends {p['live_rate']:,} msgs/s round-robin over "
         f"{p['live_partitions']} partitions (producer `linger.ms=0`), writing the wall-clock send time into each "
         "value; a consumer's latency is wall clock when the row is in the caller's hands minus that time. "
         f"Each consumer runs for {p['live_seconds']:.0f} s per round (the first "
