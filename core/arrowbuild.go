@@ -56,6 +56,14 @@ type batchBuilder struct {
 	rawKey, rawVal []bool
 
 	n, row int
+	// views: key and value are binary view columns whose out-of-line
+	// bytes stay in the merger's chunks; vbufs are those chunks' buffers
+	// (retained once each for this batch), gen tells a chunk whether it is
+	// already among them.
+	views    bool
+	kvw, vvw []arrow.ViewHeader
+	vbufs    []*memory.Buffer
+	gen      uint64
 	// buffers being filled
 	keyValid, keyOffs, keyData *memory.Buffer
 	valValid, valOffs, valData *memory.Buffer
@@ -87,7 +95,7 @@ type batchBuilder struct {
 }
 
 func newBatchBuilder(mem memory.Allocator, parts []PartitionInfo, l *Layout) *batchBuilder {
-	b := &batchBuilder{mem: mem, layout: l, schema: l.Schema()}
+	b := &batchBuilder{mem: mem, layout: l, schema: l.Schema(), views: l.BinaryView}
 	for _, p := range parts {
 		b.topics = append(b.topics, []byte(p.Topic))
 		b.partNo = append(b.partNo, p.Partition)
@@ -155,11 +163,19 @@ func (b *batchBuilder) begin(n, keyBytes, valBytes int, keyNulls, valNulls bool,
 		b.vv = b.valValid.Bytes()
 		clear(b.vv)
 	}
-	b.keyOffs, b.keyData = b.alloc(4*(n+1)), b.alloc(keyBytes)
-	b.valOffs, b.valData = b.alloc(4*(n+1)), b.alloc(valBytes)
-	b.ko, b.kd = int32s(b.keyOffs), b.keyData.Bytes()
-	b.vo, b.vd = int32s(b.valOffs), b.valData.Bytes()
-	b.ko[0], b.vo[0] = 0, 0
+	if b.views {
+		// keyOffs and valOffs hold the views; no data buffers
+		b.gen++
+		b.keyOffs, b.valOffs = b.alloc(arrow.ViewHeaderSizeBytes*n), b.alloc(arrow.ViewHeaderSizeBytes*n)
+		b.kvw = arrow.ViewHeaderTraits.CastFromBytes(b.keyOffs.Bytes())
+		b.vvw = arrow.ViewHeaderTraits.CastFromBytes(b.valOffs.Bytes())
+	} else {
+		b.keyOffs, b.keyData = b.alloc(4*(n+1)), b.alloc(keyBytes)
+		b.valOffs, b.valData = b.alloc(4*(n+1)), b.alloc(valBytes)
+		b.ko, b.kd = int32s(b.keyOffs), b.keyData.Bytes()
+		b.vo, b.vd = int32s(b.valOffs), b.valData.Bytes()
+		b.ko[0], b.vo[0] = 0, 0
+	}
 	b.topOffs = b.alloc(4 * (n + 1))
 	b.to = int32s(b.topOffs)
 	b.to[0] = 0
@@ -220,11 +236,12 @@ func (b *batchBuilder) setTopicBytes(n int) {
 	b.td = b.topData.Bytes()
 }
 
-// add writes record r (bytes in data) of partition index pi as the next
+// add writes record r (bytes in chunk c) of partition index pi as the next
 // row. A typed column that does not decode is handled by its policy; see
 // rowOutcome.
-func (b *batchBuilder) add(pi int32, data []byte, r *rec) rowOutcome {
+func (b *batchBuilder) add(pi int32, c *chunk, r *rec) rowOutcome {
 	row := b.row
+	data := c.data
 	// typed columns first: a row that must end the batch is not written
 	out := rowOK
 	if cols := b.typedOf[pi]; len(cols) > 0 {
@@ -240,26 +257,11 @@ func (b *batchBuilder) add(pi int32, data []byte, r *rec) rowOutcome {
 			t.b.AppendNull()
 		}
 	}
-	if kl := r.kLen; kl >= 0 && b.rawKey[pi] {
-		copy(b.kd[b.kPos:], data[r.kOff:r.kOff+uint32(kl)])
-		b.kPos += kl
-		if b.kv != nil {
-			b.kv[row>>3] |= 1 << (row & 7)
-		}
+	if b.views {
+		b.addViews(pi, c, r)
 	} else {
-		b.kNulls++
+		b.addBinary(pi, data, r)
 	}
-	b.ko[row+1] = b.kPos
-	if vl := r.vLen; vl >= 0 && b.rawVal[pi] {
-		copy(b.vd[b.vPos:], data[r.vOff:r.vOff+uint32(vl)])
-		b.vPos += vl
-		if b.vv != nil {
-			b.vv[row>>3] |= 1 << (row & 7)
-		}
-	} else {
-		b.vNulls++
-	}
-	b.vo[row+1] = b.vPos
 	t := b.topics[pi]
 	copy(b.td[b.tPos:], t)
 	b.tPos += int32(len(t))
@@ -282,6 +284,71 @@ func (b *batchBuilder) add(pi int32, data []byte, r *rec) rowOutcome {
 	}
 	b.row++
 	return out
+}
+
+// addBinary writes the row's key and value into the binary columns.
+func (b *batchBuilder) addBinary(pi int32, data []byte, r *rec) {
+	row := b.row
+	if kl := r.kLen; kl >= 0 && b.rawKey[pi] {
+		copy(b.kd[b.kPos:], data[r.kOff:r.kOff+uint32(kl)])
+		b.kPos += kl
+		if b.kv != nil {
+			b.kv[row>>3] |= 1 << (row & 7)
+		}
+	} else {
+		b.kNulls++
+	}
+	b.ko[row+1] = b.kPos
+	if vl := r.vLen; vl >= 0 && b.rawVal[pi] {
+		copy(b.vd[b.vPos:], data[r.vOff:r.vOff+uint32(vl)])
+		b.vPos += vl
+		if b.vv != nil {
+			b.vv[row>>3] |= 1 << (row & 7)
+		}
+	} else {
+		b.vNulls++
+	}
+	b.vo[row+1] = b.vPos
+}
+
+// addViews writes the row's key and value views: values of up to 12 bytes
+// inline, longer ones pointing into the chunk, whose buffer the batch then
+// shares.
+func (b *batchBuilder) addViews(pi int32, c *chunk, r *rec) {
+	row := b.row
+	h := &b.kvw[row]
+	*h = arrow.ViewHeader{} // nulls and inline padding are zeros
+	if kl := r.kLen; kl >= 0 && b.rawKey[pi] {
+		b.setView(h, c, r.kOff, kl)
+		if b.kv != nil {
+			b.kv[row>>3] |= 1 << (row & 7)
+		}
+	} else {
+		b.kNulls++
+	}
+	h = &b.vvw[row]
+	*h = arrow.ViewHeader{}
+	if vl := r.vLen; vl >= 0 && b.rawVal[pi] {
+		b.setView(h, c, r.vOff, vl)
+		if b.vv != nil {
+			b.vv[row>>3] |= 1 << (row & 7)
+		}
+	} else {
+		b.vNulls++
+	}
+}
+
+func (b *batchBuilder) setView(h *arrow.ViewHeader, c *chunk, off uint32, n int32) {
+	h.SetBytes(c.data[off : off+uint32(n)])
+	if arrow.IsViewInline(int(n)) {
+		return
+	}
+	if c.gen != b.gen {
+		c.gen, c.view, c.shared = b.gen, int32(len(b.vbufs)), true
+		c.buf.Retain()
+		b.vbufs = append(b.vbufs, c.buf)
+	}
+	h.SetIndexOffset(c.view, int32(off))
 }
 
 // decodes reports whether batches have typed columns (decoding makes
@@ -402,9 +469,25 @@ func (b *batchBuilder) finish() arrow.RecordBatch {
 		d.Release()
 		return a
 	}
+	var key, val arrow.Array
+	if b.views {
+		// each column retains the shared chunk buffers it points into
+		// (array.NewData); the builder's own references go below
+		key = mk(arrow.BinaryTypes.BinaryView, append([]*memory.Buffer{b.keyValid, b.keyOffs}, b.vbufs...), b.kNulls)
+		val = mk(arrow.BinaryTypes.BinaryView, append([]*memory.Buffer{b.valValid, b.valOffs}, b.vbufs...), b.vNulls)
+		for _, buf := range b.vbufs {
+			buf.Release()
+		}
+		clear(b.vbufs)
+		b.vbufs = b.vbufs[:0]
+		b.kvw, b.vvw = nil, nil
+	} else {
+		key = mk(arrow.BinaryTypes.Binary, []*memory.Buffer{b.keyValid, b.keyOffs, b.keyData}, b.kNulls)
+		val = mk(arrow.BinaryTypes.Binary, []*memory.Buffer{b.valValid, b.valOffs, b.valData}, b.vNulls)
+	}
 	cols := []arrow.Array{
-		mk(arrow.BinaryTypes.Binary, []*memory.Buffer{b.keyValid, b.keyOffs, b.keyData}, b.kNulls),
-		mk(arrow.BinaryTypes.Binary, []*memory.Buffer{b.valValid, b.valOffs, b.valData}, b.vNulls),
+		key,
+		val,
 		mk(arrow.BinaryTypes.String, []*memory.Buffer{nil, b.topOffs, b.topData}, 0),
 		mk(arrow.PrimitiveTypes.Int32, []*memory.Buffer{nil, b.partBuf}, 0),
 		mk(arrow.PrimitiveTypes.Int64, []*memory.Buffer{nil, b.offBuf}, 0),
@@ -441,6 +524,7 @@ func (b *batchBuilder) finish() arrow.RecordBatch {
 			buf.Release()
 		}
 	}
+	b.keyData, b.valData = nil, nil
 	rec := array.NewRecordBatch(b.schema, cols, int64(n))
 	for _, c := range cols {
 		c.Release()

@@ -230,6 +230,10 @@ type Layout struct {
 	Late              LatePolicy
 	Typed             []TypedColumn
 	ErrorColumn       bool // a decode_error column (some typed column has on_error=null)
+	// BinaryView makes key and value binary_view columns that point into
+	// the merger's queue memory instead of copies (the merger must be set
+	// up with SetViews).
+	BinaryView bool
 }
 
 // HeadersMapType is map<utf8, binary>, the map layout of headers.
@@ -240,6 +244,10 @@ var HeadersMapType = arrow.MapOf(arrow.BinaryTypes.String, arrow.BinaryTypes.Bin
 // decode_error, each only when the layout has it.
 func (l *Layout) Schema() *arrow.Schema {
 	fs := append([]arrow.Field(nil), messageFields...)
+	if l.BinaryView {
+		fs[0].Type = arrow.BinaryTypes.BinaryView
+		fs[1].Type = arrow.BinaryTypes.BinaryView
+	}
 	switch l.Headers {
 	case HeadersList:
 		fs = append(fs, arrow.Field{Name: "headers", Type: HeadersType})

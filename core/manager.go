@@ -163,7 +163,10 @@ func NewGroupManager(s *Settings, parts []PartitionInfo, src source.Source, mem 
 		e.m.SetOrderedLive(s.MaxIdle)
 		e.m.SetNow(e.createdAt)
 	}
-	layout := &Layout{Headers: s.Headers, OrderingTimestamp: s.OrderingTimestamp, Late: s.Late, Typed: typed}
+	layout := &Layout{Headers: s.Headers, OrderingTimestamp: s.OrderingTimestamp, Late: s.Late, Typed: typed, BinaryView: s.BinaryView}
+	if s.BinaryView {
+		e.m.SetViews(e.mem)
+	}
 	for _, c := range typed {
 		layout.ErrorColumn = layout.ErrorColumn || c.OnError == OnErrorNull
 	}
@@ -271,10 +274,7 @@ func (e *Manager) Close() error {
 		e.fetchMu.Unlock()
 		e.releasePending()
 		e.mu.Lock()
-		for i := range e.m.parts {
-			e.m.parts[i].q.clear(&e.m.pool)
-		}
-		e.m.pool.free = nil
+		e.m.Close()
 		e.mu.Unlock()
 		liveManagers.Add(-1)
 	})

@@ -16,6 +16,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/kafkars/kafkars/core/source"
 )
 
@@ -165,8 +166,10 @@ type Merger struct {
 	releasable int
 	live       bool
 	// Release scratch, reused.
-	heap    mergeHeap
-	seq     []int32
+	tree    loserTree
+	act     []int32 // partitions merged, one per leaf of tree
+	rows    []rowRef
+	sizes   batchSizes
 	take    []int
 	curs    []cursor
 	lastKey []frontier
@@ -220,6 +223,23 @@ func NewMerger(parts []PartitionInfo, cutoff int64, headers bool) *Merger {
 // SetBudget sizes the record chunks for a byte budget (by default
 // DefaultMaxBufferedBytes): see queue.go.
 func (m *Merger) SetBudget(bytes int64) { m.pool.sizeChunks(len(m.parts), bytes) }
+
+// SetViews makes the queues hold record bytes in buffers from mem, so that
+// binary view columns can point into them instead of copying (one copy
+// fewer: arrowbuild.go). Call it before the first Ingest; Close then
+// frees what the queues hold.
+func (m *Merger) SetViews(mem memory.Allocator) { m.pool.mem = mem }
+
+// Close drops every held record and frees the queues' memory (batches
+// still pointing into it keep their part alive until they are released).
+func (m *Merger) Close() {
+	for i := range m.parts {
+		m.parts[i].q.clear(&m.pool)
+	}
+	m.pool.drain()
+	clear(m.rows)
+	m.held, m.heldBytes, m.releasable = 0, 0, 0
+}
 
 // SetOrderedLive turns ordered live mode on: live rows are released in
 // order-key order across partitions, each waiting at most until every
@@ -465,119 +485,130 @@ func (m *Merger) Release(max int, b *batchBuilder) int {
 	if max <= 0 {
 		return 0
 	}
-	m.selectRows(max)
+	m.selectRows(max, b)
 	m.build(b)
 	m.pop()
 	m.recompute()
-	return len(m.seq)
+	// m.rows keeps pointers to the chunks until the next release
+	// overwrites them: at most one batch's chunks outlive the pool.
+	return len(m.rows)
 }
 
-// selectRows runs the k-way merge and fills m.seq with the partition index
-// of each row, in release order, and m.take with counts per partition.
-func (m *Merger) selectRows(max int) {
-	m.seq = m.seq[:0]
-	h := &m.heap
-	h.items = h.items[:0]
+// rowRef is one selected row: its record and the chunk holding its bytes.
+type rowRef struct {
+	r  *rec
+	c  *chunk
+	pi int32
+}
+
+// selectRows runs the k-way merge: it fills m.rows with the rows to
+// release, in order, m.take with counts per partition, and m.sizes with
+// the batch's byte totals as b will write them.
+func (m *Merger) selectRows(max int, b *batchBuilder) {
+	m.rows = m.rows[:0]
+	m.sizes = batchSizes{}
+	act := m.act[:0]
 	for i := range m.parts {
 		m.take[i] = 0
-		p := &m.parts[i]
-		if p.rel > 0 {
-			m.curs[i] = p.q.first()
-			c, j := p.q.at(m.curs[i])
-			h.items = append(h.items, heapItem{eff: c.recs[j].eff, p: int32(i)})
+		if m.parts[i].rel > 0 {
+			act = append(act, int32(i))
 		}
 	}
-	h.init()
+	m.act = act
+	t := &m.tree
+	t.reset(len(act))
+	for l, pi := range act {
+		q := &m.parts[pi].q
+		m.curs[pi] = q.first()
+		c, j := q.at(m.curs[pi])
+		t.set(l, c.recs[j].eff)
+	}
+	t.build()
 	var bytes int64
-	for len(m.seq) < max && len(h.items) > 0 {
-		top := h.items[0]
-		pi := top.p
-		p := &m.parts[pi]
-		// Bound for a run: the runner-up's key.
-		var nextEff int64 = math.MaxInt64
-		nextP := int32(math.MaxInt32)
-		if len(h.items) > 1 {
-			r := h.items[1]
-			if len(h.items) > 2 && h.items[2].lessThan(r) {
-				r = h.items[2]
-			}
-			nextEff, nextP = r.eff, r.p
+	ru := int32(-1) // the runner-up while the winner keeps winning
+	for len(m.rows) < max {
+		w, ok := t.winner()
+		if !ok {
+			return
 		}
-		for {
-			c, j := p.q.at(m.curs[pi])
-			r := &c.recs[j]
-			sz := int64(max32(r.kLen, 0)) + int64(max32(r.vLen, 0)) + int64(r.hLen)
-			if bytes+sz > m.maxBatchBytes && len(m.seq) > 0 {
-				return // a batch's columns must stay far below 2 GiB (int32 offsets)
-			}
-			bytes += sz
-			m.seq = append(m.seq, pi)
-			m.take[pi]++
-			if m.take[pi] >= p.rel || len(m.seq) >= max {
-				h.pop()
-				break
-			}
-			m.curs[pi] = p.q.next(m.curs[pi])
-			c, j = p.q.at(m.curs[pi])
-			eff := c.recs[j].eff
-			if eff > nextEff || (eff == nextEff && pi > nextP) {
-				h.items[0].eff = eff
-				h.fix0()
-				break
-			}
+		pi := act[w]
+		p := &m.parts[pi]
+		c, j := p.q.at(m.curs[pi])
+		r := &c.recs[j]
+		sz := int64(max32(r.kLen, 0)) + int64(max32(r.vLen, 0)) + int64(r.hLen)
+		if bytes+sz > m.maxBatchBytes && len(m.rows) > 0 {
+			return // a batch's columns must stay far below 2 GiB (int32 offsets)
+		}
+		bytes += sz
+		m.sizes.add(b, pi, r)
+		m.rows = append(m.rows, rowRef{r: r, c: c, pi: pi})
+		m.take[pi]++
+		if m.take[pi] >= p.rel {
+			t.exhaust(int(w))
+			t.replay(w)
+			ru = -1
+			continue
+		}
+		m.curs[pi] = p.q.next(m.curs[pi])
+		c, j = p.q.at(m.curs[pi])
+		t.set(int(w), c.recs[j].eff)
+		if ru >= 0 && t.less(w, ru) {
+			continue // a run: still ahead of every other partition
+		}
+		t.replay(w)
+		if t.node[0] == w {
+			ru = t.runnerUp()
+		} else {
+			ru = -1
 		}
 	}
+}
+
+// batchSizes are the byte totals and null flags a batch's buffers are
+// allocated for.
+type batchSizes struct {
+	keyBytes, valBytes, hdrBytes int
+	keyNulls, valNulls           bool
+}
+
+func (s *batchSizes) add(b *batchBuilder, pi int32, r *rec) {
+	if r.kLen < 0 || !b.rawKey[pi] {
+		s.keyNulls = true
+	} else {
+		s.keyBytes += int(r.kLen)
+	}
+	if r.vLen < 0 || !b.rawVal[pi] {
+		s.valNulls = true
+	} else {
+		s.valBytes += int(r.vLen)
+	}
+	s.hdrBytes += int(r.hLen)
 }
 
 // build copies the selected rows into b.
 func (m *Merger) build(b *batchBuilder) {
-	var keyBytes, valBytes, hdrBytes int
-	var keyNulls, valNulls, topicBytes int
-	for i := range m.parts {
-		n := m.take[i]
-		if n == 0 {
-			continue
-		}
+	topicBytes := 0
+	for i, n := range m.take {
 		topicBytes += n * len(m.parts[i].info.Topic)
-		q := &m.parts[i].q
-		cur := q.first()
-		for k := 0; k < n; k++ {
-			c, j := q.at(cur)
-			r := &c.recs[j]
-			if r.kLen < 0 || !b.rawKey[i] {
-				keyNulls++
-			} else {
-				keyBytes += int(r.kLen)
-			}
-			if r.vLen < 0 || !b.rawVal[i] {
-				valNulls++
-			} else {
-				valBytes += int(r.vLen)
-			}
-			hdrBytes += int(r.hLen)
-			cur = q.next(cur)
-		}
-		m.curs[i] = q.first()
 	}
-	b.begin(len(m.seq), keyBytes, valBytes, keyNulls > 0, valNulls > 0, hdrBytes)
+	s := &m.sizes
+	b.begin(len(m.rows), s.keyBytes, s.valBytes, s.keyNulls, s.valNulls, s.hdrBytes)
 	b.setTopicBytes(topicBytes)
-	for i, pi := range m.seq {
-		p := &m.parts[pi]
-		c, j := p.q.at(m.curs[pi])
-		r := &c.recs[j]
-		switch b.add(pi, c.data, r) {
+	for i := range m.rows {
+		row := &m.rows[i]
+		pi, r := row.pi, row.r
+		switch b.add(pi, row.c, r) {
 		case rowFailed:
 			// the batch ends before this row; it stays held
-			for _, pj := range m.seq[i:] {
-				m.take[pj]--
+			for _, rest := range m.rows[i:] {
+				m.take[rest.pi]--
 			}
-			m.seq = m.seq[:i]
+			m.rows = m.rows[:i]
 			return
 		case rowNulled, rowSkipped:
-			p.malformed++
+			m.parts[pi].malformed++
 		}
 		m.lastKey[pi] = frontier{ts: r.eff, p: pi, off: r.off}
-		m.curs[pi] = p.q.next(m.curs[pi])
 	}
 }
 
@@ -643,54 +674,4 @@ func (m *Merger) holdsFrontier(i int) bool {
 		return true
 	}
 	return m.f.inf == 0 && m.f.p == int32(i)
-}
-
-// mergeHeap is a binary min-heap of partition heads keyed by (eff, p).
-type heapItem struct {
-	eff int64
-	p   int32
-}
-
-func (a heapItem) lessThan(b heapItem) bool {
-	return a.eff < b.eff || (a.eff == b.eff && a.p < b.p)
-}
-
-type mergeHeap struct{ items []heapItem }
-
-func (h *mergeHeap) init() {
-	n := len(h.items)
-	for i := n/2 - 1; i >= 0; i-- {
-		h.down(i)
-	}
-}
-
-func (h *mergeHeap) down(i int) {
-	it := h.items
-	n := len(it)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		s := l
-		if r := l + 1; r < n && it[r].lessThan(it[l]) {
-			s = r
-		}
-		if !it[s].lessThan(it[i]) {
-			return
-		}
-		it[i], it[s] = it[s], it[i]
-		i = s
-	}
-}
-
-func (h *mergeHeap) fix0() { h.down(0) }
-
-func (h *mergeHeap) pop() {
-	n := len(h.items) - 1
-	h.items[0] = h.items[n]
-	h.items = h.items[:n]
-	if n > 0 {
-		h.down(0)
-	}
 }

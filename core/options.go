@@ -106,6 +106,10 @@ type Options struct {
 	Late LatePolicy `json:"late"`
 	// OrderingTimestamp adds the ordering_timestamp column.
 	OrderingTimestamp bool `json:"ordering_timestamp"`
+	// BinaryView returns key and value as binary_view columns pointing
+	// into the engine's queue memory: one copy of every value fewer
+	// (docs/design.md, "Batches").
+	BinaryView bool `json:"binary_view"`
 	// LiveOrder is how live rows are released: "arrival" (default: as
 	// they arrive) or "event_time" (in order across partitions, each
 	// waiting at most MaxIdleMs for a partition that has gone quiet).
@@ -138,6 +142,7 @@ type Settings struct {
 	Headers             HeadersLayout // the headers column's layout
 	Late                LatePolicy
 	OrderingTimestamp   bool
+	BinaryView          bool
 	OrderedLive         bool          // live_order event_time
 	MaxIdle             time.Duration // with OrderedLive
 	Linger              time.Duration
@@ -205,7 +210,7 @@ func errInvalid(format string, args ...any) error {
 
 // Resolve applies defaults and checks every argument, naming the culprit.
 func (o Options) Resolve(now time.Time) (*Settings, error) {
-	r := &Settings{Config: o.Config, Topics: o.Topics, Now: now, Cutoff: -1, OrderingTimestamp: o.OrderingTimestamp, Subscribe: o.Subscribe}
+	r := &Settings{Config: o.Config, Topics: o.Topics, Now: now, Cutoff: -1, OrderingTimestamp: o.OrderingTimestamp, BinaryView: o.BinaryView, Subscribe: o.Subscribe}
 	switch {
 	case !o.IncludeHeaders && o.Headers != HeadersNone:
 		return nil, errInvalid("headers_layout %q is given but include_headers is false", string(o.Headers))

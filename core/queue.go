@@ -16,6 +16,8 @@ package core
 // and a pool smaller than the partition count made every batch allocate
 // (measured: 0.9 MB per 10 000-record batch at 64 partitions).
 
+import "github.com/apache/arrow-go/v18/arrow/memory"
+
 const (
 	chunkRecords = 4096
 	// maxChunkBytes and minChunkBytes bound a chunk's data buffer, which
@@ -47,23 +49,16 @@ type chunk struct {
 	recs []rec
 	data []byte
 	head int // first record not yet released
-}
-
-func newChunk(size int) *chunk {
-	// record slots for records of 64 bytes and more: a recycled chunk
-	// keeps what it grew to
-	slots := min(chunkRecords, size/64)
-	return &chunk{recs: make([]rec, 0, slots), data: make([]byte, 0, size)}
-}
-
-func (c *chunk) reset(size int) {
-	c.recs = c.recs[:0]
-	if cap(c.data) > size {
-		c.data = make([]byte, 0, size) // do not keep a huge record's buffer
-	} else {
-		c.data = c.data[:0]
-	}
-	c.head = 0
+	// buf holds data when the pool allocates from an Arrow allocator
+	// (binary view batches point into it); nil for Go memory.
+	buf *memory.Buffer
+	// shared: a batch's view column points into buf, which therefore is
+	// not reused when the chunk is recycled (the batch's release frees it).
+	shared bool
+	// gen and view are the batch generation that last pointed into buf
+	// and buf's index among that batch's view buffers (arrowbuild.go).
+	gen  uint64
+	view int32
 }
 
 func (c *chunk) full(payload int) bool {
@@ -76,6 +71,9 @@ type chunkPool struct {
 	free []*chunk
 	size int // data bytes of a new chunk (SizeChunks)
 	max  int // chunks kept
+	// mem, when set, allocates the chunks' data (SetViews); otherwise
+	// it is Go memory.
+	mem memory.Allocator
 }
 
 // SizeChunks sets the chunk size and the pool's capacity for partitions
@@ -90,23 +88,65 @@ func (p *chunkPool) sizeChunks(partitions int, budget int64) {
 	p.max = max(minPooled, partitions+8)
 }
 
-func (p *chunkPool) get() *chunk {
-	if n := len(p.free); n > 0 {
-		c := p.free[n-1]
-		p.free = p.free[:n-1]
-		return c
-	}
+// get returns an empty chunk with room for at least payload bytes (a
+// record larger than the chunk size gets a chunk of its own size).
+func (p *chunkPool) get(payload int) *chunk {
 	if p.size == 0 {
 		p.size, p.max = maxChunkBytes, minPooled
 	}
-	return newChunk(p.size)
+	var c *chunk
+	if n := len(p.free); n > 0 {
+		c = p.free[n-1]
+		p.free = p.free[:n-1]
+	} else {
+		// record slots for records of 64 bytes and more: a recycled
+		// chunk keeps what it grew to
+		c = &chunk{recs: make([]rec, 0, min(chunkRecords, p.size/64))}
+	}
+	if need := max(p.size, payload); cap(c.data) < need {
+		p.dropData(c)
+		if p.mem != nil {
+			c.buf = memory.NewResizableBuffer(p.mem)
+			c.buf.Resize(need)
+			c.data = c.buf.Bytes()[:0]
+		} else {
+			c.data = make([]byte, 0, need)
+		}
+	}
+	return c
 }
 
+// put recycles an emptied chunk. Its data is kept for the next records
+// unless a batch points into it or it grew beyond the chunk size (a huge
+// record's).
 func (p *chunkPool) put(c *chunk) {
-	if len(p.free) < p.max {
-		c.reset(p.size)
-		p.free = append(p.free, c)
+	c.recs, c.data, c.head = c.recs[:0], c.data[:0], 0
+	if c.shared || cap(c.data) > p.size {
+		p.dropData(c)
 	}
+	if len(p.free) < p.max {
+		p.free = append(p.free, c)
+	} else {
+		p.dropData(c)
+	}
+}
+
+// dropData lets go of a chunk's data: a shared buffer is freed by the
+// last batch pointing into it.
+func (p *chunkPool) dropData(c *chunk) {
+	if c.buf != nil {
+		c.buf.Release()
+		c.buf = nil
+	}
+	c.data, c.shared = nil, false
+}
+
+// drain lets go of every pooled chunk's data.
+func (p *chunkPool) drain() {
+	for _, c := range p.free {
+		p.dropData(c)
+	}
+	p.free = nil
 }
 
 // queue is a FIFO of records for one partition. Offsets and eff are
@@ -123,7 +163,7 @@ func (q *queue) push(pool *chunkPool, off, ts, eff int64, key []byte, keyNull bo
 	if k := len(q.chunks); k > 0 && !q.chunks[k-1].full(payload) {
 		c = q.chunks[k-1]
 	} else {
-		c = pool.get()
+		c = pool.get(payload)
 		q.chunks = append(q.chunks, c)
 	}
 	d := c.data

@@ -39,6 +39,7 @@ type specJSON struct {
 	BrokerDownTimeoutMs *int                       `json:"broker_down_timeout_ms"`
 	Late                *string                    `json:"late"`
 	OrderingTimestamp   *bool                      `json:"ordering_timestamp"`
+	BinaryView          *bool                      `json:"binary_view"`
 	LiveOrder           *string                    `json:"live_order"`
 	MaxIdleMs           *int                       `json:"max_idle_ms"`
 	Subscribe           *bool                      `json:"subscribe"`
@@ -102,6 +103,9 @@ func DecodeOptions(data []byte) (Options, error) {
 	}
 	if s.OrderingTimestamp != nil {
 		o.OrderingTimestamp = *s.OrderingTimestamp
+	}
+	if s.BinaryView != nil {
+		o.BinaryView = *s.BinaryView
 	}
 	if s.LiveOrder != nil {
 		o.LiveOrder = *s.LiveOrder

@@ -38,8 +38,16 @@ import (
 const (
 	largeBlock = 64 << 10
 	cacheLimit = 48 << 20 // bytes kept for reuse, all classes together
-	perClass   = 4        // blocks kept per size class
+	// Blocks kept per size class: at least minPerClass, and as many as fit
+	// in classBytes. Binary view batches point into the merge queue's
+	// chunks (up to 256 KiB each) and free them when pyarrow releases the
+	// batch, dozens per batch; the next chunks should reuse those pages.
+	minPerClass = 4
+	classBytes  = 16 << 20
 )
+
+// perClass is how many freed blocks of size class n are kept.
+func perClass(n int) int { return max(minPerClass, classBytes/n) }
 
 // Allocator implements memory.Allocator on the C heap, 64-byte aligned.
 // Memory is not zeroed.
@@ -126,7 +134,7 @@ func (a *Allocator) Free(b []byte) {
 		if a.cache == nil {
 			a.cache = map[int][]unsafe.Pointer{}
 		}
-		if len(a.cache[n]) < perClass && a.cached+int64(n) <= cacheLimit {
+		if len(a.cache[n]) < perClass(n) && a.cached+int64(n) <= cacheLimit {
 			a.cache[n] = append(a.cache[n], p)
 			a.cached += int64(n)
 			a.mu.Unlock()

@@ -32,13 +32,13 @@ func TestAllocatorCountsAndCache(t *testing.T) {
 	a.Free(b)
 	// bounded: many blocks of one class keep at most perClass
 	var bs [][]byte
-	for i := 0; i < 10; i++ {
+	for i := 0; i < perClass(1<<20)+6; i++ {
 		bs = append(bs, a.Allocate(1<<20))
 	}
 	for _, b := range bs {
 		a.Free(b)
 	}
-	if n := len(a.cache[1<<20]); n != perClass {
-		t.Fatalf("%d blocks cached for one class, want %d", n, perClass)
+	if n := len(a.cache[1<<20]); n != perClass(1<<20) {
+		t.Fatalf("%d blocks cached for one class, want %d", n, perClass(1<<20))
 	}
 }
