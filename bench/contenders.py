@@ -75,6 +75,14 @@ THROUGHPUT: list[Contender] = [
                          "-b", b, "-t", t, *_x(p)],
     ),
     Contender(
+        "kafkars-view", "kafkars, binary_view=True",
+        "the same with binary_view=True: key and value are binary_view columns pointing into "
+        "kafkars' buffers, not copies (touched through the views' lengths: pyarrow.compute has no "
+        "binary_length for them)",
+        lambda b, t, p: [project_python(), str(CLIENTS / "kafkars_client.py"), "throughput",
+                         "-b", b, "-t", t, "--binary-view", *_x(p)],
+    ),
+    Contender(
         "confluent-python", "confluent-kafka-python + pyarrow",
         "consume(num_messages=10000), a pyarrow RecordBatch of the same schema built from each "
         "batch of messages and touched the same way; rows not reordered",
