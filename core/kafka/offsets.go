@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -123,7 +124,10 @@ func Offsets(q OffsetsQuery) ([]TopicOffsets, error) {
 		return nil, err
 	}
 	r.Startup = q.Timeout
-	kc, err := rdk.New(props(r), 1, false, false)
+	// librdkafka's log on stderr as for a manager: a debug property, or
+	// KAFKARS_LOG=stderr.
+	_, userDebug := r.Config["debug"]
+	kc, err := rdk.New(props(r), 1, userDebug || os.Getenv("KAFKARS_LOG") == "stderr", false)
 	if err != nil {
 		var ce *rdk.ConfigError
 		if errors.As(err, &ce) {
