@@ -2,15 +2,27 @@ package core
 
 // backpressure.go: "Backpressure" pause/resume decisions, pure.
 //
-// Over budget (held records or bytes above the limit), every partition that
-// does not hold the frontier is paused: what they would deliver cannot be
-// released before the frontier partition delivers anyway. The partitions
-// holding the frontier (the one whose bound is F, and any that has delivered
+// Two rules decide whether a partition is paused; the partitions holding
+// the frontier (the one whose bound is F, and any that has delivered
 // nothing yet) are never paused, so F keeps moving and the buffer drains
 // (no deadlock). When F moves to a paused partition it is resumed at once.
-// Everything resumes once the buffer is back under half the budget; the gap
-// keeps partitions from flapping, which matters because a pause discards
-// librdkafka's prefetched records for that partition.
+//
+//   - Its share: a partition holding more than its share of the budget
+//     (the budget divided by the partitions this member owns) is paused,
+//     and resumed once it holds half its share or less. With many
+//     partitions this is the rule that acts: each partition keeps fetching
+//     while it is behind and stops when it is ahead, independently of the
+//     others, so the fetches of all partitions overlap.
+//   - The whole budget: over it (held records or bytes above the limit),
+//     every partition that does not hold the frontier is paused, until the
+//     buffer is back under half the budget. What they would deliver cannot
+//     be released before the frontier partition delivers anyway. The shares
+//     make this rare (one fetch per partition can overshoot a share); it
+//     is the bound whatever the fetch sizes.
+//
+// Both rules have a gap between pausing and resuming; it keeps partitions
+// from flapping, which matters because a pause discards librdkafka's
+// prefetched records for that partition.
 
 // Budget is the held-record limit (docs/design.md, "Backpressure").
 type Budget struct {
@@ -26,44 +38,49 @@ func (m *Merger) under(b Budget) bool {
 	return m.held <= b.Messages/2 && m.heldBytes <= b.Bytes/2
 }
 
+// overShare reports whether p holds more than its share (share bytes,
+// shareN records); a paused partition stays paused down to half its share.
+func (p *partition) overShare(shareB int64, shareN int) bool {
+	n, b := p.q.n, p.q.bytes
+	if p.paused {
+		return b > shareB/2 || n > shareN/2
+	}
+	return b > shareB || n > shareN
+}
+
 // Backpressure decides which partitions to pause and resume now, records
 // the new state, and returns the changes (appended to the given slices).
 func (m *Merger) Backpressure(b Budget, pause, resume []int32) ([]int32, []int32) {
 	pause = m.haltRanged(pause)
 	switch {
 	case m.over(b):
-		for i := range m.parts {
-			p := &m.parts[i]
-			if p.halted || !p.owned {
-				continue // at its range's end, or not assigned to this member: nothing to pause
-			}
-			if m.holdsFrontier(i) {
-				if p.paused {
-					p.paused = false
-					resume = append(resume, int32(i))
-				}
-				continue
-			}
-			if !p.paused {
-				p.paused = true
-				pause = append(pause, int32(i))
-			}
-		}
+		m.squeezed = true
 	case m.under(b):
-		for i := range m.parts {
-			if p := &m.parts[i]; p.paused {
-				p.paused = false
-				resume = append(resume, int32(i))
-			}
+		m.squeezed = false
+	}
+	owned := 0
+	for i := range m.parts {
+		if p := &m.parts[i]; p.owned && !p.halted {
+			owned++
 		}
-	default:
-		// In between: keep the current set, but the frontier holders must
-		// fetch.
-		for i := range m.parts {
-			if p := &m.parts[i]; p.paused && m.holdsFrontier(i) {
-				p.paused = false
-				resume = append(resume, int32(i))
-			}
+	}
+	if owned == 0 {
+		return pause, resume
+	}
+	shareB, shareN := b.Bytes/int64(owned), b.Messages/owned
+	for i := range m.parts {
+		p := &m.parts[i]
+		if p.halted || !p.owned {
+			continue // at its range's end, or not assigned to this member: nothing to pause
+		}
+		want := !m.holdsFrontier(i) && (m.squeezed || p.overShare(shareB, shareN))
+		switch {
+		case want && !p.paused:
+			p.paused = true
+			pause = append(pause, int32(i))
+		case !want && p.paused:
+			p.paused = false
+			resume = append(resume, int32(i))
 		}
 	}
 	return pause, resume

@@ -164,6 +164,7 @@ type Merger struct {
 	held       int
 	heldBytes  int64
 	releasable int
+	squeezed   bool // over the whole budget, until back under half of it (Backpressure)
 	live       bool
 	// Release scratch, reused.
 	tree    loserTree

@@ -468,3 +468,87 @@ func TestBatchByteCap(t *testing.T) {
 	}
 	b.finish().Release()
 }
+
+// TestBackpressureShares: under the whole budget, a partition that holds
+// more than its share (budget / partitions) is paused, one that is behind
+// keeps fetching, and a paused one resumes only at half its share or less.
+// The frontier's partition is never paused, whatever it holds.
+func TestBackpressureShares(t *testing.T) {
+	const n = 4
+	rec := func(p int32, off, ts int64) source.Msg {
+		return source.Msg{Kind: source.Record, Partition: p, Offset: off, Timestamp: ts, Value: make([]byte, 36)} // 100 bytes held with the overhead
+	}
+	// every partition delivers: 0 holds the frontier (smallest timestamp)
+	// with 6 records, 1 holds 6 ahead of it, 2 holds 3 and 3 holds 1.
+	var parts []PartitionInfo
+	for p := 0; p < n; p++ {
+		parts = append(parts, PartitionInfo{Topic: "s", Partition: int32(p), End: 1000})
+	}
+	setup := func() *Merger {
+		m := NewMerger(parts, -1, false)
+		var msgs []source.Msg
+		for i, c := range []int{6, 6, 3, 1} {
+			for k := 0; k < c; k++ {
+				msgs = append(msgs, rec(int32(i), int64(k), int64(1000*(i+1)+k)))
+			}
+		}
+		msgs[0].Timestamp = 1 // partition 0's first record is the frontier
+		for k := 1; k < 6; k++ {
+			msgs[k].Timestamp = int64(10 + k)
+		}
+		m.Ingest(msgs, nil)
+		m.Recompute()
+		return m
+	}
+	tests := []struct {
+		name       string
+		budget     Budget
+		wantPaused []bool
+	}{
+		// 2 000 bytes over 4 partitions: a share is 500 bytes (5 records)
+		{"over its share", Budget{Messages: 1 << 30, Bytes: 2000}, []bool{false, true, false, false}},
+		// the same by records: 20 records, a share of 5
+		{"over its share in records", Budget{Messages: 20, Bytes: 1 << 40}, []bool{false, true, false, false}},
+		// shares of 1 000 bytes: nobody is over
+		{"within shares", Budget{Messages: 1 << 30, Bytes: 4000}, []bool{false, false, false, false}},
+		// 1 600 bytes held over a budget of 1 000: all but the frontier
+		{"over the whole budget", Budget{Messages: 1 << 30, Bytes: 1000}, []bool{false, true, true, true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := setup()
+			m.Backpressure(tt.budget, nil, nil)
+			for i, want := range tt.wantPaused {
+				if got := m.parts[i].paused; got != want {
+					t.Errorf("partition %d paused=%v, want %v (held %d bytes)", i, got, want, m.parts[i].q.bytes)
+				}
+			}
+		})
+	}
+	t.Run("resumes at half its share", func(t *testing.T) {
+		m := setup()
+		budget := Budget{Messages: 1 << 30, Bytes: 2000} // shares of 500 bytes
+		if pause, _ := m.Backpressure(budget, nil, nil); len(pause) != 1 || pause[0] != 1 {
+			t.Fatalf("pause=%v, want [1]", pause)
+		}
+		// partition 0 delivers past partition 1's first records: they are
+		// released, and 1 holds 300 bytes (over half its share: still paused)
+		for k := 6; k < 9; k++ {
+			m.Ingest([]source.Msg{rec(0, int64(k), 2002)}, nil)
+		}
+		m.Recompute()
+		b := newBatchBuilder(memory.NewGoAllocator(), parts, &Layout{})
+		m.Release(1000, b)
+		b.finish().Release()
+		if _, resume := m.Backpressure(budget, nil, nil); len(resume) != 0 || !m.parts[1].paused {
+			t.Fatalf("resume=%v with partition 1 holding %d bytes, want it still paused", resume, m.parts[1].q.bytes)
+		}
+		m.Ingest([]source.Msg{rec(0, 9, 2004)}, nil)
+		m.Recompute()
+		m.Release(1000, b)
+		b.finish().Release()
+		if _, resume := m.Backpressure(budget, nil, nil); len(resume) != 1 || resume[0] != 1 {
+			t.Fatalf("resume=%v with partition 1 holding %d bytes, want [1]", resume, m.parts[1].q.bytes)
+		}
+	})
+}
