@@ -2,8 +2,6 @@ package core
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 	"testing"
 
 	"github.com/kafkars/kafkars/core/source"
@@ -103,10 +101,6 @@ func benchPipeline(b *testing.B, nparts, valueSize, batch int, runs, views bool)
 		msgs[i] = source.Msg{Kind: source.Record, Partition: int32(part(i)), Key: keys[i], Value: val}
 	}
 	m := NewMerger(infos, -1, false)
-	if v := os.Getenv("BENCH_BUDGET"); v != "" {
-		n, _ := strconv.Atoi(v)
-		m.SetBudget(int64(n))
-	}
 	mem := &poolAllocator{}
 	bld := newBatchBuilder(mem, infos, &Layout{BinaryView: views})
 	if views {

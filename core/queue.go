@@ -78,14 +78,18 @@ type chunkPool struct {
 
 // SizeChunks sets the chunk size and the pool's capacity for partitions
 // partitions and a byte budget: chunks of budget/(4 x partitions), within
-// [minChunkBytes, maxChunkBytes], and one pooled chunk per partition.
+// [minChunkBytes, maxChunkBytes], and free chunks kept up to half the
+// budget (at least minPooled). Fewer churned: with a chunk per partition
+// kept (the former cap), 1 000 partitions of 1 KiB records allocated
+// 400 chunks per 10 000-record batch in the engine benchmark, and 8
+// partitions 40.
 func (p *chunkPool) sizeChunks(partitions int, budget int64) {
 	size := int64(maxChunkBytes)
 	if partitions > 0 {
 		size = min(size, budget/int64(4*partitions))
 	}
 	p.size = int(max(size, minChunkBytes))
-	p.max = max(minPooled, partitions+8)
+	p.max = max(minPooled, int(budget/2/int64(p.size)))
 }
 
 // get returns an empty chunk with room for at least payload bytes (a
