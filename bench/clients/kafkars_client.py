@@ -24,8 +24,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-# numpy (binary_view touch) must not start OpenBLAS' thread pool: its idle
-# threads spin and were 7% of this client's CPU samples.
+# pyarrow imports numpy, and numpy starts OpenBLAS' thread pool, whose idle
+# threads spin: up to 7% of a client's CPU samples. One thread, in every
+# Python client alike.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import pyarrow as pa  # noqa: E402

@@ -24,6 +24,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# pyarrow imports numpy, and numpy starts OpenBLAS' thread pool, whose idle
+# threads spin: up to 7% of a client's CPU samples. One thread, in every
+# Python client alike.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from _common import cpu_seconds, parse_props, vmhwm_kb  # noqa: E402
 
 import pyarrow as pa  # noqa: E402
