@@ -27,19 +27,13 @@ import (
 
 var mallocOnce sync.Once
 
-// tuneMalloc applies rdk.FixMmapThreshold and rdk.FixTrimThreshold once
-// per process (see there); a user's own setting of either wins.
+// tuneMalloc applies rdk.FixMmapThreshold once per process (see there).
 func tuneMalloc() {
 	mallocOnce.Do(func() {
-		if os.Getenv("KAFKARS_MALLOPT") == "0" {
+		if os.Getenv("MALLOC_MMAP_THRESHOLD_") != "" || os.Getenv("KAFKARS_MALLOPT") == "0" {
 			return
 		}
-		if os.Getenv("MALLOC_MMAP_THRESHOLD_") == "" {
-			rdk.FixMmapThreshold(16 << 20)
-		}
-		if os.Getenv("MALLOC_TRIM_THRESHOLD_") == "" {
-			rdk.FixTrimThreshold(64 << 20)
-		}
+		rdk.FixMmapThreshold(16 << 20)
 	})
 }
 

@@ -45,16 +45,6 @@ import (
 // KAFKARS_MALLOPT=0.
 func FixMmapThreshold(bytes int) bool { return C.kr_fix_mmap_threshold(C.int(bytes)) == 1 }
 
-// FixTrimThreshold sets how much free memory glibc keeps at the top of its
-// heap before returning it to the kernel. Fixing the mmap threshold also
-// fixes this one at its default, 128 KiB (glibc's dynamic mode would have
-// moved it to twice the mmap threshold), so every fetch buffer freed at the
-// top of the heap was returned and the next one faulted its pages in again:
-// page faults were about a tenth of a replay's CPU. At 64 MiB a replay of
-// 1 KiB records cost 1.20 instead of 1.50 CPU s per million records
-// (binary_view columns, median of 8), at the same peak RSS.
-func FixTrimThreshold(bytes int) bool { return C.kr_fix_trim_threshold(C.int(bytes)) == 1 }
-
 // Version returns librdkafka's version string.
 func Version() string { return C.GoString(C.rd_kafka_version_str()) }
 
