@@ -90,8 +90,10 @@ def test_create_lookups_do_not_grow_with_partitions(
     assert sent["ListOffsets"] >= 1, f"no request seen in librdkafka's log (format changed?): {out[-2000:]}"
     # 2 expected (ends, then starts), per topic it would be 16 or more
     assert sent["ListOffsets"] <= 6, sent
-    # 2 or 3 measured (ours, librdkafka's at connect and assign); per topic 9 or more
-    assert sent["Metadata"] <= 5, sent
+    # 2 to 6 measured (one of ours; librdkafka asks at connect and assign,
+    # and again when it learns the leaders, which varies); one per topic
+    # would be TOPICS of ours alone
+    assert sent["Metadata"] < TOPICS, sent
     assert sent["OffsetFetch"] == 0, sent  # no group.id of the user's: no committed offsets asked
     assert state.num_rows == TOPICS * PARTITIONS
     policy = {name: k % 4 for k, name in enumerate(many.topics)}
@@ -119,7 +121,7 @@ def test_planning_lookups_do_not_grow_with_partitions(
     got = kafkars.offsets_for_times({**config, "debug": "protocol"}, many.topics, [BASE, BASE + 20, BASE + 10**7])
     sent = sent_requests(capfd.readouterr().err)
     assert 1 <= sent["ListOffsets"] <= 8, sent  # 5 expected; per topic 40
-    assert sent["Metadata"] <= 5, sent
+    assert sent["Metadata"] < TOPICS, sent  # 2 to 6 measured; per topic TOPICS of ours alone
     assert sum(len(parts) for parts in got.values()) == TOPICS * PARTITIONS
     assert all(po.high == po.offsets[2] for parts in got.values() for po in parts.values())
 
