@@ -2,27 +2,26 @@ package core
 
 // backpressure.go: "Backpressure" pause/resume decisions, pure.
 //
-// Two rules decide whether a partition is paused; the partitions holding
-// the frontier (the one whose bound is F, and any that has delivered
-// nothing yet) are never paused, so F keeps moving and the buffer drains
-// (no deadlock). When F moves to a paused partition it is resumed at once.
+// Under the budget nothing is paused. Over it (held records or bytes above
+// the limit), every partition that does not hold the frontier is paused:
+// what they would deliver cannot be released before the frontier partition
+// delivers anyway, and the budget stays a bound. While the buffer drains
+// back to half the budget, a partition that holds no more than half its
+// share of the budget (the budget divided by the partitions this member
+// owns) fetches again: it is behind, the frontier will need its records
+// soon, and the partitions in that state fetch together, in the same
+// requests. The others stay paused. Below
+// half the budget everything resumes. (Keeping every partition but the
+// frontier's paused until then, as kafkars first did, resumed them one at
+// a time as the frontier reached each: one fetch round trip per partition,
+// 0.21 against 0.72 M rows/s over 1 000 partitions with small fetches.)
 //
-//   - Its share: a partition holding more than its share of the budget
-//     (the budget divided by the partitions this member owns) is paused,
-//     and resumed once it holds half its share or less. With many
-//     partitions this is the rule that acts: each partition keeps fetching
-//     while it is behind and stops when it is ahead, independently of the
-//     others, so the fetches of all partitions overlap.
-//   - The whole budget: over it (held records or bytes above the limit),
-//     every partition that does not hold the frontier is paused, until the
-//     buffer is back under half the budget. What they would deliver cannot
-//     be released before the frontier partition delivers anyway. The shares
-//     make this rare (one fetch per partition can overshoot a share); it
-//     is the bound whatever the fetch sizes.
-//
-// Both rules have a gap between pausing and resuming; it keeps partitions
-// from flapping, which matters because a pause discards librdkafka's
-// prefetched records for that partition.
+// The partitions holding the frontier (the one whose bound is F, and any
+// that has delivered nothing yet) are never paused, so F keeps moving and
+// the buffer drains (no deadlock). When F moves to a paused partition it
+// is resumed at once. The gaps between pausing and resuming keep
+// partitions from flapping, which matters because a pause discards
+// librdkafka's prefetched records for that partition.
 
 // Budget is the held-record limit (docs/design.md, "Backpressure").
 type Budget struct {
@@ -52,8 +51,9 @@ func (p *partition) overShare(shareB int64, shareN int) bool {
 // the new state, and returns the changes (appended to the given slices).
 func (m *Merger) Backpressure(b Budget, pause, resume []int32) ([]int32, []int32) {
 	pause = m.haltRanged(pause)
+	over := m.over(b)
 	switch {
-	case m.over(b):
+	case over:
 		m.squeezed = true
 	case m.under(b):
 		m.squeezed = false
@@ -73,7 +73,7 @@ func (m *Merger) Backpressure(b Budget, pause, resume []int32) ([]int32, []int32
 		if p.halted || !p.owned {
 			continue // at its range's end, or not assigned to this member: nothing to pause
 		}
-		want := !m.holdsFrontier(i) && (m.squeezed || p.overShare(shareB, shareN))
+		want := m.squeezed && !m.holdsFrontier(i) && (over || p.overShare(shareB, shareN))
 		switch {
 		case want && !p.paused:
 			p.paused = true

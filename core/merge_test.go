@@ -469,21 +469,22 @@ func TestBatchByteCap(t *testing.T) {
 	b.finish().Release()
 }
 
-// TestBackpressureShares: under the whole budget, a partition that holds
-// more than its share (budget / partitions) is paused, one that is behind
-// keeps fetching, and a paused one resumes only at half its share or less.
-// The frontier's partition is never paused, whatever it holds.
+// TestBackpressureShares: under the budget nothing is paused; over it,
+// every partition but the frontier's; while the buffer drains back to half
+// the budget, the partitions at half their share (budget / partitions) or
+// less fetch again and the others stay paused; under half, all resume.
 func TestBackpressureShares(t *testing.T) {
 	const n = 4
 	rec := func(p int32, off, ts int64) source.Msg {
 		return source.Msg{Kind: source.Record, Partition: p, Offset: off, Timestamp: ts, Value: make([]byte, 36)} // 100 bytes held with the overhead
 	}
-	// every partition delivers: 0 holds the frontier (smallest timestamp)
-	// with 6 records, 1 holds 6 ahead of it, 2 holds 3 and 3 holds 1.
 	var parts []PartitionInfo
 	for p := 0; p < n; p++ {
 		parts = append(parts, PartitionInfo{Topic: "s", Partition: int32(p), End: 1000})
 	}
+	// every partition delivers: 0 holds the frontier (smallest timestamp)
+	// with 6 records, 1 holds 6 ahead of it, 2 holds 3 and 3 holds 1:
+	// 16 records, 1 600 bytes.
 	setup := func() *Merger {
 		m := NewMerger(parts, -1, false)
 		var msgs []source.Msg
@@ -505,14 +506,10 @@ func TestBackpressureShares(t *testing.T) {
 		budget     Budget
 		wantPaused []bool
 	}{
-		// 2 000 bytes over 4 partitions: a share is 500 bytes (5 records)
-		{"over its share", Budget{Messages: 1 << 30, Bytes: 2000}, []bool{false, true, false, false}},
-		// the same by records: 20 records, a share of 5
-		{"over its share in records", Budget{Messages: 20, Bytes: 1 << 40}, []bool{false, true, false, false}},
-		// shares of 1 000 bytes: nobody is over
-		{"within shares", Budget{Messages: 1 << 30, Bytes: 4000}, []bool{false, false, false, false}},
-		// 1 600 bytes held over a budget of 1 000: all but the frontier
-		{"over the whole budget", Budget{Messages: 1 << 30, Bytes: 1000}, []bool{false, true, true, true}},
+		{"over the budget in bytes", Budget{Messages: 1 << 30, Bytes: 1500}, []bool{false, true, true, true}},
+		{"over the budget in records", Budget{Messages: 15, Bytes: 1 << 40}, []bool{false, true, true, true}},
+		// partition 1 is over its share (500 bytes), but the budget holds
+		{"under the budget", Budget{Messages: 1 << 30, Bytes: 2000}, []bool{false, false, false, false}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -525,14 +522,15 @@ func TestBackpressureShares(t *testing.T) {
 			}
 		})
 	}
-	t.Run("resumes at half its share", func(t *testing.T) {
+	t.Run("draining", func(t *testing.T) {
 		m := setup()
-		budget := Budget{Messages: 1 << 30, Bytes: 2000} // shares of 500 bytes
-		if pause, _ := m.Backpressure(budget, nil, nil); len(pause) != 1 || pause[0] != 1 {
-			t.Fatalf("pause=%v, want [1]", pause)
+		budget := Budget{Messages: 1 << 30, Bytes: 1500} // shares of 375 bytes
+		if pause, _ := m.Backpressure(budget, nil, nil); len(pause) != 3 {
+			t.Fatalf("pause=%v, want [1 2 3]", pause)
 		}
-		// partition 0 delivers past partition 1's first records: they are
-		// released, and 1 holds 300 bytes (over half its share: still paused)
+		// partition 0 delivers past partition 1's first records: 800 bytes
+		// stay held (1: 400, 2: 300, 3: 100), between half the budget and
+		// the budget. Partition 3 is at half its share or less: it fetches.
 		for k := 6; k < 9; k++ {
 			m.Ingest([]source.Msg{rec(0, int64(k), 2002)}, nil)
 		}
@@ -540,15 +538,46 @@ func TestBackpressureShares(t *testing.T) {
 		b := newBatchBuilder(memory.NewGoAllocator(), parts, &Layout{})
 		m.Release(1000, b)
 		b.finish().Release()
-		if _, resume := m.Backpressure(budget, nil, nil); len(resume) != 0 || !m.parts[1].paused {
-			t.Fatalf("resume=%v with partition 1 holding %d bytes, want it still paused", resume, m.parts[1].q.bytes)
+		if pause, resume := m.Backpressure(budget, nil, nil); len(pause) != 0 || len(resume) != 1 || resume[0] != 3 {
+			t.Fatalf("pause=%v resume=%v with %d bytes held, want resume [3]", pause, resume, m.HeldBytes())
 		}
+		// 600 bytes held, under half the budget: everything resumes
 		m.Ingest([]source.Msg{rec(0, 9, 2004)}, nil)
 		m.Recompute()
 		m.Release(1000, b)
 		b.finish().Release()
-		if _, resume := m.Backpressure(budget, nil, nil); len(resume) != 1 || resume[0] != 1 {
-			t.Fatalf("resume=%v with partition 1 holding %d bytes, want [1]", resume, m.parts[1].q.bytes)
+		if _, resume := m.Backpressure(budget, nil, nil); len(resume) != 2 || resume[0] != 1 || resume[1] != 2 {
+			t.Fatalf("resume=%v with %d bytes held, want [1 2]", resume, m.HeldBytes())
 		}
 	})
+}
+
+// TestOverShare: a running partition is over its share above it; a paused
+// one stays over down to half of it (by bytes or by records).
+func TestOverShare(t *testing.T) {
+	tests := []struct {
+		name   string
+		paused bool
+		n      int
+		bytes  int64
+		want   bool
+	}{
+		{"running, under", false, 3, 900, false},
+		{"running, at the share", false, 4, 1000, false},
+		{"running, over in bytes", false, 4, 1001, true},
+		{"running, over in records", false, 5, 500, true},
+		{"paused, between half and the share", true, 3, 600, true},
+		{"paused, at half in bytes", true, 2, 500, false},
+		{"paused, over half in records", true, 3, 100, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := partition{paused: tt.paused}
+			p.q.n, p.q.bytes = tt.n, tt.bytes
+			if got := p.overShare(1000, 4); got != tt.want {
+				t.Errorf("overShare(1000 bytes, 4 records) with %d records, %d bytes, paused=%v: %v, want %v",
+					tt.n, tt.bytes, tt.paused, got, tt.want)
+			}
+		})
+	}
 }
