@@ -324,20 +324,7 @@ func kafkars_manager_commit(h C.kafkars_handle, flags C.uint32_t, timeoutMs C.in
 //export kafkars_manager_lag
 func kafkars_manager_lag(h C.kafkars_handle, outArray *C.struct_ArrowArray, outSchema *C.struct_ArrowSchema, errOut **C.char) (rc C.int32_t) {
 	defer guard(&rc, errOut)
-	if outArray == nil || outSchema == nil {
-		return nullArg("out_array and out_schema", errOut)
-	}
-	m, err := lookup(h)
-	if err != nil {
-		return status(err, errOut)
-	}
-	rec, err := m.Lag()
-	if err != nil {
-		return status(err, errOut)
-	}
-	defer rec.Release()
-	cdata.ExportArrowRecordBatch(rec, (*cdata.CArrowArray)(unsafe.Pointer(outArray)), (*cdata.CArrowSchema)(unsafe.Pointer(outSchema)))
-	return C.KAFKARS_OK
+	return exportBatch(h, (*core.Manager).Lag, outArray, outSchema, errOut)
 }
 
 //export kafkars_manager_events

@@ -565,22 +565,28 @@ func (b *batchBuilder) filterSkipped(rec arrow.RecordBatch) arrow.RecordBatch {
 		}
 		from = sk + 1
 	}
+	return keepRuns(rec, runs, int64(n-len(b.skipped)), b.mem, "dropping skipped rows")
+}
+
+// keepRuns returns rec's rows in runs ([from, to), in order, kept rows in
+// all): each column is the concatenation of its runs, a copy in mem. It
+// does not release rec.
+func keepRuns(rec arrow.RecordBatch, runs [][2]int64, kept int64, mem memory.Allocator, what string) arrow.RecordBatch {
 	cols := make([]arrow.Array, rec.NumCols())
 	for c := range cols {
 		parts := make([]arrow.Array, len(runs))
 		for i, r := range runs {
 			parts[i] = array.NewSlice(rec.Column(c), r[0], r[1])
 		}
-		out, err := array.Concatenate(parts, b.mem)
+		out, err := array.Concatenate(parts, mem)
 		for _, p := range parts {
 			p.Release()
 		}
 		if err != nil {
-			panic(fmt.Sprintf("dropping skipped rows: %v", err)) // a bug: recovered by the manager
+			panic(fmt.Sprintf("%s: %v", what, err)) // a bug: recovered by the manager
 		}
 		cols[c] = out
 	}
-	kept := int64(n - len(b.skipped))
 	out := array.NewRecordBatch(rec.Schema(), cols, kept)
 	for _, c := range cols {
 		c.Release()

@@ -692,26 +692,7 @@ func (e *Manager) withoutPartitions(rec arrow.RecordBatch, drop []bool) arrow.Re
 	if kept == 0 {
 		return nil
 	}
-	cols := make([]arrow.Array, rec.NumCols())
-	for c := range cols {
-		parts := make([]arrow.Array, len(runs))
-		for k, r := range runs {
-			parts[k] = array.NewSlice(rec.Column(c), r[0], r[1])
-		}
-		out, err := array.Concatenate(parts, e.mem)
-		for _, p := range parts {
-			p.Release()
-		}
-		if err != nil {
-			panic(fmt.Sprintf("dropping the rows of revoked partitions: %v", err)) // a bug: recovered by the manager
-		}
-		cols[c] = out
-	}
-	out := array.NewRecordBatch(rec.Schema(), cols, int64(kept))
-	for _, c := range cols {
-		c.Release()
-	}
-	return out
+	return keepRuns(rec, runs, int64(kept), e.mem, "dropping the rows of revoked partitions")
 }
 
 // closeGroup, at Close: revocations still waiting are handed back (those
