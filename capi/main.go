@@ -175,7 +175,7 @@ func kafkars_manager_poll(h C.kafkars_handle, timeoutMs C.int32_t, maxWaitMs C.i
 		return C.KAFKARS_OK
 	}
 	defer rec.Release()
-	cdata.ExportArrowRecordBatch(rec, (*cdata.CArrowArray)(unsafe.Pointer(outArray)), nil)
+	exportRecord(rec, (*cdata.CArrowArray)(unsafe.Pointer(outArray)))
 	*outRows = C.int64_t(rec.NumRows())
 	return C.KAFKARS_OK
 }
