@@ -11,16 +11,19 @@ package main
 // encoded, list views, extensions) go through cdata instead.
 
 /*
+#include <errno.h>
 #include <stdlib.h>
 #include "export.h"
 */
 import "C"
 
 import (
+	"fmt"
 	"runtime/cgo"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/cdata"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -206,5 +209,70 @@ func (w *exportWriter) fill(a *C.struct_ArrowArray, d arrow.ArrayData) {
 func kafkarsReleaseExport(h C.uintptr_t) {
 	hd := cgo.Handle(h)
 	hd.Value().(arrow.RecordBatch).Release()
+	hd.Delete()
+}
+
+// exportStream exports rr as an ArrowArrayStream into out (zero-initialised,
+// owned by the caller afterwards); it takes its own reference to rr.
+// arrow-go's cdata.ExportRecordReader would do, but its batches go out
+// through cdata's exporter (see above); this stream's go through ours.
+func exportStream(rr array.RecordReader, out *cdata.CArrowArrayStream) error {
+	rr.Retain()
+	h := cgo.NewHandle(rr)
+	if C.kk_stream_init((*C.struct_ArrowArrayStream)(unsafe.Pointer(out)), C.uintptr_t(h)) != 0 {
+		h.Delete()
+		rr.Release()
+		return fmt.Errorf("out of C memory exporting a stream")
+	}
+	return nil
+}
+
+func streamReader(s *C.struct_ArrowArrayStream) array.RecordReader {
+	return cgo.Handle((*C.kk_stream)(s.private_data).handle).Value().(array.RecordReader)
+}
+
+// streamFailed records err as the stream's last error and returns EIO.
+func streamFailed(s *C.struct_ArrowArrayStream, err error) C.int {
+	p := (*C.kk_stream)(s.private_data)
+	C.free(unsafe.Pointer(p.last_error))
+	p.last_error = C.CString(err.Error())
+	return C.EIO
+}
+
+// streamGuard turns a panic in a stream callback into a failure of that
+// call: the callbacks run on the consumer's thread, where a panic would end
+// the process.
+func streamGuard(s *C.struct_ArrowArrayStream, rc *C.int) {
+	if r := recover(); r != nil {
+		*rc = streamFailed(s, fmt.Errorf("kafkars internal error (please report): %v", r))
+	}
+}
+
+//export kafkarsStreamSchema
+func kafkarsStreamSchema(s *C.struct_ArrowArrayStream, out *C.struct_ArrowSchema) (rc C.int) {
+	defer streamGuard(s, &rc)
+	cdata.ExportArrowSchema(streamReader(s).Schema(), (*cdata.CArrowSchema)(unsafe.Pointer(out)))
+	return 0
+}
+
+//export kafkarsStreamNext
+func kafkarsStreamNext(s *C.struct_ArrowArrayStream, out *C.struct_ArrowArray) (rc C.int) {
+	defer streamGuard(s, &rc)
+	rr := streamReader(s)
+	if rr.Next() {
+		exportRecord(rr.RecordBatch(), (*cdata.CArrowArray)(unsafe.Pointer(out)))
+		return 0
+	}
+	out.release = nil // the end of the stream, or a failure
+	if err := rr.Err(); err != nil {
+		return streamFailed(s, err)
+	}
+	return 0
+}
+
+//export kafkarsStreamRelease
+func kafkarsStreamRelease(h C.uintptr_t) {
+	hd := cgo.Handle(h)
+	hd.Value().(array.RecordReader).Release()
 	hd.Delete()
 }

@@ -33,4 +33,19 @@ extern const int64_t kk_zero_region[8];
 /* Installs kk_release_array (taking the address in C, where cgo allows it). */
 void kk_set_release(struct ArrowArray* a);
 
+/*
+ * A stream (ArrowArrayStream) over a Go array.RecordReader: its callbacks
+ * call into Go (export.go) with the reader's handle; each batch goes out
+ * through the exporter above. last_error is the message of the failure the
+ * last callback returned (owned here, freed on the next failure or release).
+ */
+typedef struct kk_stream {
+  uintptr_t handle;  /* cgo.Handle of the array.RecordReader */
+  char* last_error;
+} kk_stream;
+
+/* Fills out (zero-initialised) with the callbacks and a new kk_stream. 0 on
+ * success, ENOMEM if the private struct could not be allocated. */
+int kk_stream_init(struct ArrowArrayStream* out, uintptr_t handle);
+
 #endif

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"io"
 	"strings"
 	"testing"
 	"unsafe"
@@ -180,4 +182,67 @@ func TestExportMovedChild(t *testing.T) {
 type abiArray struct {
 	length, nullCount, offset, nBuffers, nChildren  int64
 	buffers, children, dictionary, release, private unsafe.Pointer
+}
+
+// failingReader yields its batches, then fails.
+type failingReader struct {
+	array.RecordReader
+	err error
+}
+
+func (f *failingReader) Err() error { return f.err }
+
+func TestExportStream(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		rec := only(exportCases(mem), "nested: list of struct, struct, map, null type")
+		parts := []arrow.RecordBatch{rec.NewSlice(0, 1), rec.NewSlice(1, 3)}
+		rr, err := array.NewRecordReader(rec.Schema(), parts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var src array.RecordReader = rr
+		if fail {
+			src = &failingReader{rr, errors.New("broker gone: 127.0.0.1:9092")}
+		}
+		var s cdata.CArrowArrayStream
+		if err := exportStream(src, &s); err != nil {
+			t.Fatal(err)
+		}
+		rr.Release()
+		imp, err := cdata.ImportCRecordReader(&s, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []arrow.RecordBatch
+		var readErr error
+		for {
+			r, err := imp.Read()
+			if err != nil {
+				readErr = err
+				break
+			}
+			r.Retain()
+			got = append(got, r)
+		}
+		switch {
+		case !fail && !errors.Is(readErr, io.EOF):
+			t.Fatalf("stream failed: %v", readErr)
+		case fail && (readErr == nil || !strings.Contains(readErr.Error(), "broker gone: 127.0.0.1:9092")):
+			t.Fatalf("the reader's error did not come through: %v", readErr)
+		}
+		if len(got) != 2 {
+			t.Fatalf("%d batches, want 2", len(got))
+		}
+		for i, g := range got {
+			if !array.RecordEqual(parts[i], g) {
+				t.Fatalf("batch %d differs:\n%v\n%v", i, parts[i], g)
+			}
+			g.Release()
+			parts[i].Release()
+		}
+		imp.(interface{ Release() }).Release()
+		rec.Release()
+		mem.AssertSize(t, 0)
+	}
 }

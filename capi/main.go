@@ -215,8 +215,11 @@ func kafkars_manager_stream(h C.kafkars_handle, untilMs C.int64_t, mode C.uint32
 		return status(err, errOut)
 	}
 	s := m.NewStream(int64(untilMs), core.PollMode(mode), time.Duration(idleMs)*time.Millisecond)
-	cdata.ExportRecordReader(s, (*cdata.CArrowArrayStream)(unsafe.Pointer(out)))
+	err = exportStream(s, (*cdata.CArrowArrayStream)(unsafe.Pointer(out)))
 	s.Release() // the export holds its own reference
+	if err != nil {
+		return status(err, errOut)
+	}
 	return C.KAFKARS_OK
 }
 
