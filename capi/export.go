@@ -1,14 +1,20 @@
 package main
 
 // The library's own exporter of record batches over the Arrow C Data
-// Interface, used on the poll path. arrow-go's cdata.ExportArrowRecordBatch
+// Interface, used for every batch the library hands out (polls, streams,
+// state and statistics). arrow-go's cdata.ExportArrowRecordBatch
 // builds a struct type, one cgo.Handle and several C allocations per array
 // of the tree, and its release calls back into Go once per array: at one
 // small batch per poll (linger_ms=0) that was a fifth of a poll's cost.
 // Here one export is one C allocation and one handle, and releasing it is
 // one call into Go. The layout and the ownership rules are in export.h.
-// Types this exporter does not lay out (dictionaries, unions, run-end
-// encoded, list views, extensions) go through cdata instead.
+//
+// Offsets follow the C interface as Arrow C++ (pyarrow) reads them: a
+// sliced struct exports its own offset and its children unsliced. (cdata
+// exports the children sliced as well, and pyarrow then applies the offset
+// twice.) Types this exporter does not lay out (dictionaries, unions,
+// run-end encoded, list views, extensions), which the decoders never
+// produce, go through cdata instead.
 
 /*
 #include <errno.h>

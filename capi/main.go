@@ -264,7 +264,8 @@ func exportBatch(h C.kafkars_handle, get func(*core.Manager) (arrow.RecordBatch,
 		return status(err, errOut)
 	}
 	defer rec.Release()
-	cdata.ExportArrowRecordBatch(rec, (*cdata.CArrowArray)(unsafe.Pointer(outArray)), (*cdata.CArrowSchema)(unsafe.Pointer(outSchema)))
+	cdata.ExportArrowSchema(rec.Schema(), (*cdata.CArrowSchema)(unsafe.Pointer(outSchema)))
+	exportRecord(rec, (*cdata.CArrowArray)(unsafe.Pointer(outArray)))
 	return C.KAFKARS_OK
 }
 
