@@ -90,7 +90,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
                     Dataset("b", "bench-b-1KiB", args.records_b or 500_000, 1024)]
         live = dict(live_seconds=15.0, live_skip_seconds=2.0, live_warmup_seconds=30.0)
     return Plan(mode="quick" if args.quick else "full", rounds=args.rounds, datasets=datasets,
-                rss_fraction=5, live_rate=5000, live_partitions=8, broker_heap="2g", **live)
+                rss_fraction=5, live_rate=args.live_rate, live_partitions=8, broker_heap="2g", **live)
 
 
 def log(msg: str) -> None:
@@ -461,6 +461,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--records-a", type=int, default=0, help="records of data set (a), 100 B values")
     ap.add_argument("--records-b", type=int, default=0, help="records of data set (b), 1 KiB values")
     ap.add_argument("--only", default="", help="comma-separated contender keys (default: all)")
+    ap.add_argument("--live-rate", type=int, default=5000,
+                    help="records/s the live producer sends (default 5000; lower it where 2 cores saturate)")
     ap.add_argument("--no-throughput", action="store_true")
     ap.add_argument("--no-latency", action="store_true")
     ap.add_argument("--docs", dest="docs", action="store_true", default=None,
