@@ -26,6 +26,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/kafkars/kafkars/core"
+	"github.com/kafkars/kafkars/core/decode/registry"
 	"github.com/kafkars/kafkars/core/internal/rdk"
 	"github.com/kafkars/kafkars/core/produce"
 	"github.com/kafkars/kafkars/core/source"
@@ -146,6 +147,15 @@ type Result struct {
 	FailedRow  *int64            `json:"failed_row"` // the first row that failed, null if none
 	ErrorCode  *string           `json:"error_code"` // librdkafka's name of its error, e.g. MSG_SIZE_TOO_LARGE
 	Error      *string           `json:"error"`      // the error message, null on success
+	Schemas    []SchemaInfo      `json:"schemas"`    // Avro schemas registered for this send
+}
+
+// SchemaInfo is a writer schema registered for a send: its role (key or
+// value), subject and id.
+type SchemaInfo struct {
+	Role    string `json:"role"`
+	Subject string `json:"subject"`
+	ID      int32  `json:"id"`
 }
 
 // Send is one input being produced.
@@ -252,6 +262,11 @@ func (s *Send) run() {
 	topic := s.plan.Spec.Topic
 	nparts, err := s.partitions()
 	if err != nil {
+		s.err = err
+		s.result.Error = ptr(err.Error())
+		return
+	}
+	if err := s.registerSchemas(); err != nil {
 		s.err = err
 		s.result.Error = ptr(err.Error())
 		return
@@ -414,6 +429,34 @@ func (s *Send) failure(reason error, row int64, code int32, part int32, c rdk.Co
 		fmt.Fprintf(&b, "; librdkafka says: %s", logs)
 	}
 	return &core.Error{Kind: kind, Msg: b.String(), Cause: reason}
+}
+
+// registerSchemas registers the writer schema of each Avro-encoded column
+// and sets the id its records carry, before any record is sent.
+func (s *Send) registerSchemas() error {
+	for _, t := range s.plan.AvroTargets() {
+		var rs core.RegistrySpec
+		if err := json.Unmarshal(t.Registry, &rs); err != nil {
+			return &core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("%s format avro: registry: %v", t.Role, err)}
+		}
+		c, err := registry.New(registry.Config{
+			URL: rs.URL, BasicAuthUserInfo: rs.BasicAuth, BearerToken: rs.BearerToken,
+			RequestTimeout: time.Duration(rs.TimeoutMs) * time.Millisecond, CAFile: rs.CAFile,
+		})
+		if err != nil {
+			return &core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("%s format avro: %v", t.Role, err)}
+		}
+		id, err := c.Register(t.Subject, t.Schema)
+		c.Close()
+		if err != nil {
+			return &core.Error{Kind: core.KindProduce, Msg: fmt.Sprintf(
+				"producing to topic %q: registering the %s schema of column %q under subject %q: %v; nothing was sent",
+				s.plan.Spec.Topic, t.Role, t.Column, t.Subject, err)}
+		}
+		t.SetSchemaID(id)
+		s.result.Schemas = append(s.result.Schemas, SchemaInfo{Role: t.Role, Subject: t.Subject, ID: id})
+	}
+	return nil
 }
 
 // partitions looks the topic up, asking again while the cluster is not

@@ -30,6 +30,41 @@ type Spec struct {
 	Timestamp string `json:"timestamp"`
 	Partition string `json:"partition"`
 	Headers   string `json:"headers"`
+
+	// KeyFormat and ValueFormat encode a typed (not binary or string) key
+	// or value column; nil: JSON.
+	KeyFormat   *Format `json:"key_format"`
+	ValueFormat *Format `json:"value_format"`
+}
+
+// Format is how a typed key or value column is encoded: "json" (the
+// default) or "avro", the writer schema derived from the column's Arrow
+// type (see avroenc.go) and registered under Subject in Registry, the
+// records Confluent-framed (magic byte 0, the 4-byte schema id) unless
+// Framing is "raw".
+type Format struct {
+	Format   string          `json:"format"`
+	Registry json.RawMessage `json:"registry"` // read by the caller (core/kafka)
+	Subject  string          `json:"subject"`  // default "<topic>-value" / "<topic>-key"
+	Framing  string          `json:"framing"`  // "confluent" (default) or "raw"
+}
+
+// AvroTarget is an Avro-encoded column's schema to register before the
+// first record is sent; SetSchemaID gives the registry's answer.
+type AvroTarget struct {
+	Role, Column string
+	Schema       string // writer schema, JSON
+	Subject      string
+	Registry     json.RawMessage
+	Confluent    bool
+	prefix       []byte
+}
+
+// SetSchemaID sets the schema id written in front of every datum.
+func (t *AvroTarget) SetSchemaID(id int32) {
+	if t.Confluent {
+		t.prefix = []byte{0, byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}
+	}
 }
 
 // DecodeSpec reads a Spec from JSON strictly: unknown members and a
@@ -55,6 +90,7 @@ const (
 	modeRaw             // binary/utf8 in any offset layout: the bytes as they are
 	modeFixed           // fixed_size_binary: the bytes, copied into offsets
 	modeJSON            // anything else: one JSON document per row
+	modeAvro            // a typed column with an Avro format: one datum per row
 )
 
 // Plan is a Spec checked against a schema.
@@ -64,6 +100,7 @@ type Plan struct {
 
 	key, value         colRef
 	keyMode, valueMode bytesMode
+	keyAvro, valueAvro *AvroTarget
 	ts                 colRef
 	tsUnit             arrow.TimeUnit
 	tsPlainInt         bool // int64 milliseconds
@@ -108,13 +145,19 @@ func NewPlan(spec Spec, schema *arrow.Schema) (*Plan, error) {
 	if p.key, dt, err = find("key", spec.Key); err != nil {
 		return nil, err
 	}
-	if p.keyMode, err = bytesModeOf("key", spec.Key, dt); err != nil {
+	if p.keyMode, err = bytesModeOf("key", spec.Key, dt); err != nil && jsonFormat(spec.KeyFormat) {
+		return nil, err
+	}
+	if p.keyAvro, err = formatOf("key", spec.Key, spec.Topic, dt, spec.KeyFormat, &p.keyMode); err != nil {
 		return nil, err
 	}
 	if p.value, dt, err = find("value", spec.Value); err != nil {
 		return nil, err
 	}
-	if p.valueMode, err = bytesModeOf("value", spec.Value, dt); err != nil {
+	if p.valueMode, err = bytesModeOf("value", spec.Value, dt); err != nil && jsonFormat(spec.ValueFormat) {
+		return nil, err
+	}
+	if p.valueAvro, err = formatOf("value", spec.Value, spec.Topic, dt, spec.ValueFormat, &p.valueMode); err != nil {
 		return nil, err
 	}
 	if p.ts, dt, err = find("timestamp", spec.Timestamp); err != nil {
@@ -157,6 +200,56 @@ func columnList(s *arrow.Schema) string {
 		return "no columns"
 	}
 	return strings.Join(names, ", ")
+}
+
+// AvroTargets are the schemas to register before sending (none without
+// Avro formats).
+func (p *Plan) AvroTargets() []*AvroTarget {
+	var out []*AvroTarget
+	for _, t := range []*AvroTarget{p.keyAvro, p.valueAvro} {
+		if t != nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func jsonFormat(f *Format) bool { return f == nil || f.Format == "json" }
+
+// formatOf applies a key or value format to the column's mode.
+func formatOf(role, name, topic string, dt arrow.DataType, f *Format, mode *bytesMode) (*AvroTarget, error) {
+	if f == nil || f.Format == "json" {
+		return nil, nil
+	}
+	if f.Format != "avro" {
+		return nil, &ColumnError{Role: role, Column: name, Msg: fmt.Sprintf("unknown format %q: want \"json\" or \"avro\"", f.Format)}
+	}
+	if dt == nil {
+		return nil, fmt.Errorf("%s format %q: no %s column is given", role, f.Format, role)
+	}
+	switch *mode {
+	case modeRaw, modeFixed:
+		return nil, &ColumnError{Role: role, Column: name, Msg: fmt.Sprintf(
+			"type %s is sent as it is; an Avro format needs a typed column (a struct, say)", dt)}
+	}
+	if len(f.Registry) == 0 || string(f.Registry) == "null" {
+		return nil, &ColumnError{Role: role, Column: name, Msg: "an Avro format needs a registry to register the writer schema in"}
+	}
+	framing := f.Framing
+	if framing != "" && framing != "confluent" && framing != "raw" {
+		return nil, &ColumnError{Role: role, Column: name, Msg: fmt.Sprintf("framing %q: want \"confluent\" or \"raw\"", framing)}
+	}
+	schema, err := AvroSchema(dt, AvroRecordName(topic+"_"+role))
+	if err != nil {
+		return nil, &ColumnError{Role: role, Column: name, Msg: fmt.Sprintf("type %s cannot be encoded as Avro: %v", dt, err)}
+	}
+	subject := f.Subject
+	if subject == "" {
+		subject = topic + "-" + role // TopicNameStrategy, as the serializers do
+	}
+	*mode = modeAvro
+	return &AvroTarget{Role: role, Column: name, Schema: schema, Subject: subject, Registry: f.Registry,
+		Confluent: framing != "raw"}, nil
 }
 
 func bytesModeOf(role, name string, dt arrow.DataType) (bytesMode, error) {

@@ -78,12 +78,12 @@ func (pr *Preparer) Prepare(rec arrow.RecordBatch, baseRow int64) (*Batch, error
 	b := &Batch{Rows: n}
 	var err error
 	if p.key.idx >= 0 {
-		if b.Key, err = pr.bytes(&pr.key, rec.Column(p.key.idx), p.keyMode); err != nil {
+		if b.Key, err = pr.bytes(&pr.key, rec.Column(p.key.idx), p.keyMode, p.keyAvro, baseRow); err != nil {
 			return nil, err
 		}
 	}
 	if p.value.idx >= 0 {
-		if b.Value, err = pr.bytes(&pr.value, rec.Column(p.value.idx), p.valueMode); err != nil {
+		if b.Value, err = pr.bytes(&pr.value, rec.Column(p.value.idx), p.valueMode, p.valueAvro, baseRow); err != nil {
 			return nil, err
 		}
 	}
@@ -131,8 +131,25 @@ func validity(dst []byte, arr arrow.Array) []byte {
 	return dst
 }
 
-func (pr *Preparer) bytes(dst *Bytes, col arrow.Array, mode bytesMode) (*Bytes, error) {
+func (pr *Preparer) bytes(dst *Bytes, col arrow.Array, mode bytesMode, avro *AvroTarget, baseRow int64) (*Bytes, error) {
 	switch mode {
+	case modeAvro:
+		dst.reset(col.Len())
+		for i := 0; i < col.Len(); i++ {
+			if col.IsValid(i) {
+				dst.Data = append(dst.Data, avro.prefix...)
+				var err error
+				if dst.Data, err = AppendAvro(dst.Data, col, i); err != nil {
+					return nil, &RowError{Row: baseRow + int64(i), Column: avro.Column, Msg: err.Error()}
+				}
+			}
+			dst.Offsets = append(dst.Offsets, int64(len(dst.Data)))
+		}
+		dst.Valid = validity(dst.Valid, col)
+		if dst.Valid == nil && col.DataType().ID() == arrow.NULL {
+			dst.Valid = make([]byte, (col.Len()+7)/8) // all null
+		}
+		return dst, nil
 	case modeRaw:
 		return &Bytes{Arr: col}, nil
 	case modeFixed:

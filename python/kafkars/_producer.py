@@ -20,7 +20,7 @@ import json
 import sys
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,6 +28,9 @@ import pyarrow.compute as pc
 from kafkars import _lib
 from kafkars._errors import ConfigError, ProduceError
 from kafkars._progress import Progress
+
+if TYPE_CHECKING:
+    from kafkars.formats import Avro
 
 #: What ``produce()`` accepts as data.
 ArrowData = Union[pa.Table, pa.RecordBatch, pa.RecordBatchReader, Any]
@@ -63,13 +66,17 @@ class ProduceResult:
     #: failed deliveries, and rows read but never handed to Kafka (after a failure)
     failed: int = 0
     not_sent: int = 0
+    #: Avro writer schemas registered for this send: role ("key" or
+    #: "value") -> (subject, schema id)
+    schemas: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     @classmethod
     def _from_json(cls, d: Mapping[str, Any]) -> "ProduceResult":
         parts = {int(p["partition"]): PartitionCount(int(p["records"]), int(p["first_offset"]), int(p["last_offset"]))
                  for p in d.get("partitions") or []}
         return cls(topic=d["topic"], records=int(d["records"]), bytes=int(d["bytes"]), seconds=float(d["seconds"]),
-                   partitions=parts, rows=int(d["rows"]), failed=int(d["failed"]), not_sent=int(d["not_sent"]))
+                   partitions=parts, rows=int(d["rows"]), failed=int(d["failed"]), not_sent=int(d["not_sent"]),
+                   schemas={str(x["role"]): (str(x["subject"]), int(x["id"])) for x in d.get("schemas") or []})
 
 
 def _config_dict(config: Mapping[str, Any]) -> dict[str, str]:
@@ -117,6 +124,31 @@ def _reader(data: ArrowData) -> tuple[pa.RecordBatchReader, int | None]:
     )
 
 
+def _format_arg(name: str, f: Any) -> dict[str, Any] | None:
+    """The produce spec of a key or value format: None (JSON) or Avro with a registry."""
+    from kafkars.formats import Avro, _registry
+
+    if f is None or f == "json":
+        return None
+    if not isinstance(f, Avro):
+        raise ConfigError(f"{name} must be None (JSON) or kafkars.Avro(registry=...), got {f!r}")
+    if f.registry is None:
+        raise ConfigError(f"{name}: producing Avro needs registry=...: the writer schema, derived from the column's "
+                          f"Arrow type, is registered there")
+    if f.schema is not None:
+        raise ConfigError(f"{name}: producing derives the Avro writer schema from the column's Arrow type; "
+                          f"leave schema unset (cast the column to the types you want instead)")
+    if f.column is not None or f.on_error != "raise" or not f.keep_raw:
+        raise ConfigError(f"{name}: column, on_error and keep_raw are for reading; producing uses registry, "
+                          f"subject and framing only")
+    out: dict[str, Any] = {"format": "avro", "registry": _registry(f.registry)}
+    if f.subject:
+        out["subject"] = f.subject
+    if f.framing is not None:
+        out["framing"] = f.framing
+    return out
+
+
 def _column_arg(name: str, v: Any) -> str:
     if v is None:
         return ""
@@ -157,6 +189,8 @@ class Producer:
         partition: str | None = None,
         headers: str | None = None,
         progress: bool | None = None,
+        key_format: Avro | None = None,
+        value_format: Avro | None = None,
     ) -> ProduceResult:
         """Write every row of ``data`` to ``topic``; see :func:`kafkars.produce`."""
         if not isinstance(topic, str) or not topic:
@@ -169,6 +203,10 @@ class Producer:
             "partition": _column_arg("partition", partition),
             "headers": _column_arg("headers", headers),
         }
+        for role, f in (("key_format", key_format), ("value_format", value_format)):
+            fs = _format_arg(role, f)
+            if fs is not None:
+                spec[role] = fs
         reader, total = _reader(data)
         if progress is None:
             progress = sys.stderr.isatty() and (total is None or total >= PROGRESS_MIN_ROWS)
@@ -254,6 +292,8 @@ def produce(
     headers: str | None = None,
     progress: bool | None = None,
     startup_timeout_ms: int | None = None,
+    key_format: Avro | None = None,
+    value_format: Avro | None = None,
 ) -> ProduceResult:
     """Write every row of ``data`` to ``topic`` and return once Kafka has
     acknowledged all of them.
@@ -268,7 +308,8 @@ def produce(
             result): read batch by batch, never converted to Python objects.
         key, value: the columns of the record key and value (None: null).
             Binary and string columns are sent as they are; other types
-            (structs, lists, numbers, ...) are encoded as JSON.
+            (structs, lists, numbers, ...) are encoded as JSON, or as Avro
+            with ``value_format`` / ``key_format``.
         timestamp: a timestamp column (any unit) or int64 epoch
             milliseconds; None or a null: the producer's clock.
         partition: an int32 column; None or a null: librdkafka's
@@ -278,6 +319,13 @@ def produce(
         progress: a progress bar on stderr; default: on a terminal for
             inputs of 200 000 rows or more (or of unknown size).
         startup_timeout_ms: how long to wait for the topic's metadata.
+        key_format, value_format: None (JSON) or
+            ``kafkars.Avro(registry=URL)``: the Avro writer schema is
+            derived from the column's Arrow type, registered under
+            ``subject`` (default ``"<topic>-value"`` / ``"<topic>-key"``)
+            before anything is sent, and every record is Confluent-framed
+            with its id (``framing="raw"``: plain datums), as Confluent's
+            and Apicurio's serializers write them.
 
     Returns:
         a :class:`ProduceResult`: records and bytes acknowledged, per
@@ -292,7 +340,7 @@ def produce(
     """
     with Producer(config, startup_timeout_ms=startup_timeout_ms) as p:
         return p.produce(topic, data, key=key, value=value, timestamp=timestamp, partition=partition,
-                         headers=headers, progress=progress)
+                         headers=headers, progress=progress, key_format=key_format, value_format=value_format)
 
 
 #: Kafka Connect's dead-letter-queue context headers (DeadLetterQueueReporter).

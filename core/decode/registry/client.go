@@ -72,6 +72,7 @@
 package registry
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -556,11 +557,17 @@ func retryable(status int) bool {
 // 2xx answer and the URL that gave it; a 404 as *notFound; anything else
 // as an error wrapping decode.ErrRegistry that names every URL tried.
 func (c *Client) get(path string) ([]byte, string, error) {
+	return c.request(http.MethodGet, path, nil)
+}
+
+// request sends method path (with body, if any) to each URL in turn, in
+// rounds, until one answers (see get).
+func (c *Client) request(method, path string, payload []byte) ([]byte, string, error) {
 	var failures []string
 	wait := c.retryWait
 	for round := 0; ; round++ {
 		for _, base := range c.bases {
-			body, final, err := c.getOne(base, path)
+			body, final, err := c.requestOne(method, base, path, payload)
 			if err == nil || final {
 				return body, base, err
 			}
@@ -576,17 +583,24 @@ func (c *Client) get(path string) ([]byte, string, error) {
 	if c.maxRetries > 0 {
 		tries = fmt.Sprintf(" (%d rounds)", c.maxRetries+1)
 	}
-	return nil, "", registryErr("GET %s: no answer from the registry%s: %s", path, tries, strings.Join(dedupe(failures), "; "))
+	return nil, "", registryErr("%s %s: no answer from the registry%s: %s", method, path, tries, strings.Join(dedupe(failures), "; "))
 }
 
-// getOne sends one request. final is true for answers that another URL or
+// requestOne sends one request. final is true for answers that another URL or
 // a retry would not change (2xx, 404, other 4xx); err then wraps
 // ErrRegistry or is a *notFound.
-func (c *Client) getOne(base, path string) (body []byte, final bool, err error) {
+func (c *Client) requestOne(method, base, path string, payload []byte) (body []byte, final bool, err error) {
 	shown := base + path // path is escaped already
-	req, err := http.NewRequest(http.MethodGet, shown, nil)
+	var rd io.Reader
+	if payload != nil {
+		rd = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequest(method, shown, rd)
 	if err != nil {
-		return nil, true, registryErr("GET %s: %v", shown, err)
+		return nil, true, registryErr("%s %s: %v", method, shown, err)
+	}
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/vnd.schemaregistry.v1+json")
 	}
 	req.Header.Set("Accept", "application/vnd.schemaregistry.v1+json, application/json")
 	req.Header.Set("User-Agent", "kafkars")
@@ -617,7 +631,7 @@ func (c *Client) getOne(base, path string) (body []byte, final bool, err error) 
 	switch {
 	case resp.StatusCode/100 == 2:
 		if len(body) > maxResponseBytes {
-			return nil, true, registryErr("GET %s: answer larger than %d bytes", shown, maxResponseBytes)
+			return nil, true, registryErr("%s %s: answer larger than %d bytes", method, shown, maxResponseBytes)
 		}
 		return body, true, nil
 	case resp.StatusCode == http.StatusNotFound:
@@ -635,8 +649,35 @@ func (c *Client) getOne(base, path string) (body []byte, final bool, err error) 
 		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 			hint = " (check the registry credentials)"
 		}
-		return nil, true, registryErr("GET %s: HTTP %d%s: %s", shown, resp.StatusCode, hint, text)
+		return nil, true, registryErr("%s %s: HTTP %d%s: %s", method, shown, resp.StatusCode, hint, text)
 	}
+}
+
+// Register registers an Avro schema (JSON text) under subject and returns
+// its id. A schema the subject already has is not added again: the
+// registry answers with its id, so sending the same table twice leaves one
+// version.
+func (c *Client) Register(subject, schema string) (int32, error) {
+	payload, err := json.Marshal(map[string]string{"schema": schema})
+	if err != nil {
+		return 0, err
+	}
+	path := "/subjects/" + url.PathEscape(subject) + "/versions"
+	body, base, err := c.request(http.MethodPost, path, payload)
+	var nf *notFound
+	if errors.As(err, &nf) {
+		return 0, registryErr("registering a schema under subject %q at %s: %s", subject, base, nf.message)
+	}
+	if err != nil {
+		return 0, err
+	}
+	var out struct {
+		ID *int32 `json:"id"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil || out.ID == nil {
+		return 0, registryErr("registering a schema under subject %q at %s: the answer has no schema id: %.200s", subject, base, body)
+	}
+	return *out.ID, nil
 }
 
 func dedupe(s []string) []string {

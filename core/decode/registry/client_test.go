@@ -2,6 +2,7 @@ package registry
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -641,5 +642,46 @@ func BenchmarkByIDCachedNotFound(b *testing.B) {
 	}
 	if c.Requests() != 1 {
 		b.Fatalf("%d requests", c.Requests())
+	}
+}
+
+func TestRegister(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		status  int
+		answer  string
+		wantID  int32
+		wantErr string
+	}{
+		{"new or known schema", 200, `{"id":42}`, 42, ""},
+		{"incompatible", 409, `{"error_code":409,"message":"Schema being registered is incompatible with an earlier schema"}`, 0, "HTTP 409: Schema being registered is incompatible"},
+		{"no id", 200, `{}`, 0, "the answer has no schema id"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f, srv := newFake(t)
+			var method, ctype string
+			var body map[string]string
+			f.handler = func(w http.ResponseWriter, r *http.Request) {
+				method, ctype = r.Method, r.Header.Get("Content-Type")
+				json.NewDecoder(r.Body).Decode(&body)
+				w.WriteHeader(c.status)
+				w.Write([]byte(c.answer))
+			}
+			cl := newClient(t, Config{URL: srv.URL + "/api"})
+			id, err := cl.Register("trades.v1-value", avroText)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("got %v, want an error containing %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil || id != c.wantID {
+				t.Fatalf("got %d, %v; want %d", id, err, c.wantID)
+			}
+			if method != "POST" || f.lastPath.Load() != "/api/subjects/trades.v1-value/versions" ||
+				ctype != "application/vnd.schemaregistry.v1+json" || body["schema"] != avroText {
+				t.Fatalf("request: %s %v, %q, %v", method, f.lastPath.Load(), ctype, body)
+			}
+		})
 	}
 }
