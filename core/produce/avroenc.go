@@ -180,14 +180,48 @@ func orColumn(path string, dt arrow.DataType) string {
 	return "field " + path
 }
 
-// avroFail is a value of a row that the schema cannot hold.
-type avroFail struct{ msg string }
+// avroFail is a value of a row that the schema cannot hold. The path to
+// the field is built on the way out, so that rows that encode build none.
+type avroFail struct {
+	path string // "" for the column itself
+	dt   arrow.DataType
+	msg  string
+}
 
-func (e *avroFail) Error() string { return e.msg }
+func (e *avroFail) Error() string {
+	if e.path == "" {
+		return e.msg
+	}
+	return "field " + e.path + ": " + e.msg
+}
+
+// in prefixes the failure's path with a parent step ("name" or "[]").
+func (e *avroFail) in(step string) *avroFail {
+	switch {
+	case e.path == "":
+		e.path = step
+	case strings.HasPrefix(e.path, "[") || strings.HasPrefix(e.path, "{"):
+		e.path = step + e.path
+	default:
+		e.path = step + "." + e.path
+	}
+	return e
+}
+
+func fail(dt arrow.DataType, format string, args ...any) *avroFail {
+	return &avroFail{dt: dt, msg: fmt.Sprintf(format, args...)}
+}
 
 // AppendAvro appends the Avro datum of arr[i] (not null) to buf.
 func AppendAvro(buf []byte, arr arrow.Array, i int) ([]byte, error) {
-	return appendAvro(buf, arr, i, "")
+	out, err := appendAvro(buf, arr, i)
+	if err != nil {
+		if err.path == "" {
+			err.msg = "the column: " + err.msg
+		}
+		return out, err
+	}
+	return out, nil
 }
 
 func appendLong(buf []byte, v int64) []byte { return binary.AppendVarint(buf, v) }
@@ -198,19 +232,28 @@ func appendBytes(buf []byte, b []byte) []byte {
 }
 
 // appendNullable writes a ["null", T] union.
-func appendNullable(buf []byte, arr arrow.Array, i int, path string) ([]byte, error) {
+func appendNullable(buf []byte, arr arrow.Array, i int) ([]byte, *avroFail) {
 	if arr.IsNull(i) {
 		return append(buf, 0), nil // branch 0: null
 	}
-	return appendAvro(append(buf, 2), arr, i, path) // branch 1, zig-zag encoded
+	return appendAvro(append(buf, 2), arr, i) // branch 1, zig-zag encoded
 }
 
-func appendAvro(buf []byte, arr arrow.Array, i int, path string) ([]byte, error) {
+// appendField writes arr[i] as a field, list item or map value: a union
+// when nullable.
+func appendField(buf []byte, arr arrow.Array, i int, nullable bool) ([]byte, *avroFail) {
+	if nullable {
+		return appendNullable(buf, arr, i)
+	}
+	return appendAvro(buf, arr, i)
+}
+
+func appendAvro(buf []byte, arr arrow.Array, i int) ([]byte, *avroFail) {
 	if arr.IsNull(i) {
 		if _, ok := arr.(*array.Null); ok {
 			return buf, nil
 		}
-		return buf, &avroFail{fmt.Sprintf("%s is null but not nullable in the schema", orColumn(path, arr.DataType()))}
+		return buf, fail(arr.DataType(), "null, but not nullable in the schema")
 	}
 	switch a := arr.(type) {
 	case *array.Boolean:
@@ -235,7 +278,7 @@ func appendAvro(buf []byte, arr arrow.Array, i int, path string) ([]byte, error)
 	case *array.Uint64:
 		v := a.Value(i)
 		if v > math.MaxInt64 {
-			return buf, &avroFail{fmt.Sprintf("%s: %d does not fit Avro's long", orColumn(path, arr.DataType()), v)}
+			return buf, fail(arr.DataType(), "%d does not fit Avro's long", v)
 		}
 		return appendLong(buf, int64(v)), nil
 	case *array.Duration:
@@ -261,18 +304,19 @@ func appendAvro(buf []byte, arr arrow.Array, i int, path string) ([]byte, error)
 	case *array.FixedSizeBinary:
 		return append(buf, a.Value(i)...), nil
 	case *array.Decimal32:
-		return appendBytes(buf, twosComplement(big.NewInt(int64(a.Value(i))))), nil
+		return appendDecimal(buf, int64(a.Value(i)>>31), uint64(int64(a.Value(i)))), nil
 	case *array.Decimal64:
-		return appendBytes(buf, twosComplement(big.NewInt(int64(a.Value(i))))), nil
+		return appendDecimal(buf, int64(a.Value(i)>>63), uint64(a.Value(i))), nil
 	case *array.Decimal128:
-		return appendBytes(buf, twosComplement(a.Value(i).BigInt())), nil
+		v := a.Value(i)
+		return appendDecimal(buf, v.HighBits(), v.LowBits()), nil
 	case *array.Decimal256:
 		return appendBytes(buf, twosComplement(a.Value(i).BigInt())), nil
 	case *array.Timestamp:
 		v := int64(a.Value(i))
 		if a.DataType().(*arrow.TimestampType).Unit == arrow.Second {
 			if v > math.MaxInt64/1000 || v < math.MinInt64/1000 {
-				return buf, &avroFail{fmt.Sprintf("%s: timestamp %d s is out of range", orColumn(path, arr.DataType()), v)}
+				return buf, fail(arr.DataType(), "timestamp %d s is out of range", v)
 			}
 			v *= 1000
 		}
@@ -291,16 +335,11 @@ func appendAvro(buf []byte, arr arrow.Array, i int, path string) ([]byte, error)
 		return appendLong(buf, int64(a.Value(i))), nil
 	case *array.Struct:
 		st := a.DataType().(*arrow.StructType)
-		var err error
+		var err *avroFail
 		for j := 0; j < a.NumField(); j++ {
 			f := st.Field(j)
-			if f.Nullable {
-				buf, err = appendNullable(buf, a.Field(j), i, joinField(path, f.Name))
-			} else {
-				buf, err = appendAvro(buf, a.Field(j), i, joinField(path, f.Name))
-			}
-			if err != nil {
-				return buf, err
+			if buf, err = appendField(buf, a.Field(j), i, f.Nullable); err != nil {
+				return buf, err.in(f.Name)
 			}
 		}
 		return buf, nil
@@ -308,30 +347,37 @@ func appendAvro(buf []byte, arr arrow.Array, i int, path string) ([]byte, error)
 		start, end := a.ValueOffsets(i)
 		keys, items := a.Keys(), a.Items()
 		nullable := a.DataType().(*arrow.MapType).ItemField().Nullable
-		return appendBlock(buf, int(start), int(end), func(buf []byte, j int) ([]byte, error) {
-			buf, err := appendAvro(buf, keys, j, path+"{key}")
-			if err != nil {
-				return buf, err
+		if end > start {
+			buf = appendLong(buf, end-start)
+			var err *avroFail
+			for j := int(start); j < int(end); j++ {
+				if buf, err = appendAvro(buf, keys, j); err != nil {
+					return buf, err.in("{key}")
+				}
+				if buf, err = appendField(buf, items, j, nullable); err != nil {
+					return buf, err.in("{}")
+				}
 			}
-			if nullable {
-				return appendNullable(buf, items, j, path+"{}")
-			}
-			return appendAvro(buf, items, j, path+"{}")
-		})
+		}
+		return append(buf, 0), nil // the end of the blocks
 	case array.ListLike:
 		start, end := a.ValueOffsets(i)
 		vals := a.ListValues()
 		nullable := listElem(a.DataType()).Nullable
-		return appendBlock(buf, int(start), int(end), func(buf []byte, j int) ([]byte, error) {
-			if nullable {
-				return appendNullable(buf, vals, j, path+"[]")
+		if end > start {
+			buf = appendLong(buf, end-start)
+			var err *avroFail
+			for j := int(start); j < int(end); j++ {
+				if buf, err = appendField(buf, vals, j, nullable); err != nil {
+					return buf, err.in("[]")
+				}
 			}
-			return appendAvro(buf, vals, j, path+"[]")
-		})
+		}
+		return append(buf, 0), nil // the end of the blocks
 	case *array.Dictionary:
-		return appendAvro(buf, a.Dictionary(), a.GetValueIndex(i), path)
+		return appendAvro(buf, a.Dictionary(), a.GetValueIndex(i))
 	}
-	return buf, &avroFail{fmt.Sprintf("%s: no Avro form for %s", orColumn(path, arr.DataType()), arr.DataType())}
+	return buf, fail(arr.DataType(), "no Avro form for %s", arr.DataType())
 }
 
 func listElem(dt arrow.DataType) arrow.Field {
@@ -346,19 +392,14 @@ func listElem(dt arrow.DataType) arrow.Field {
 	return arrow.Field{Nullable: true}
 }
 
-// appendBlock writes items [start, end) as one Avro block and the end
-// marker (an empty array or map is the end marker alone).
-func appendBlock(buf []byte, start, end int, item func([]byte, int) ([]byte, error)) ([]byte, error) {
-	if end > start {
-		buf = appendLong(buf, int64(end-start))
-		var err error
-		for j := start; j < end; j++ {
-			if buf, err = item(buf, j); err != nil {
-				return buf, err
-			}
-		}
-	}
-	return append(buf, 0), nil
+// appendDecimal writes a 128-bit unscaled value (hi:lo, two's
+// complement) as Avro's decimal wants it: its bytes, big-endian, the fewest
+// that keep the sign.
+func appendDecimal(buf []byte, hi int64, lo uint64) []byte {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(hi))
+	binary.BigEndian.PutUint64(b[8:], lo)
+	return appendBytes(buf, minimalTwos(b[:]))
 }
 
 // twosComplement is v as Avro's decimal wants it: big-endian two's

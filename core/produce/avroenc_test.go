@@ -118,7 +118,7 @@ func TestAvroRowErrors(t *testing.T) {
 	if _, err := AppendAvro(nil, src, 1); err == nil || !strings.Contains(err.Error(), "field u: 18446744073709551615 does not fit Avro's long") {
 		t.Fatalf("uint64 overflow: %v", err)
 	}
-	if _, err := AppendAvro(nil, src, 2); err == nil || !strings.Contains(err.Error(), "field s is null but not nullable") {
+	if _, err := AppendAvro(nil, src, 2); err == nil || !strings.Contains(err.Error(), "field s: null, but not nullable in the schema") {
 		t.Fatalf("null in a non-nullable field: %v", err)
 	}
 }
@@ -136,3 +136,39 @@ func TestTwosComplement(t *testing.T) {
 }
 
 func bigInt(v int64) *big.Int { return big.NewInt(v) }
+
+// Narrow decimals are written as the same Avro decimal; Avro readers give
+// them back as decimal128 with the same digits.
+func TestAvroNarrowDecimals(t *testing.T) {
+	for _, dt := range []arrow.DataType{&arrow.Decimal32Type{Precision: 9, Scale: 2}, &arrow.Decimal64Type{Precision: 18, Scale: 2}} {
+		st := arrow.StructOf(arrow.Field{Name: "d", Type: dt})
+		src := buildStruct(t, st, `[{"d": "0.00"}, {"d": "-0.01"}, {"d": "1.27"}, {"d": "-1.28"}, {"d": "-1234567.89"}, {"d": "9999999.99"}]`)
+		schema, err := AvroSchema(st, "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec, err := avrodec.New(avrodec.Options{Schema: schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := array.NewStructBuilder(memory.DefaultAllocator, dec.Type())
+		for i := 0; i < src.Len(); i++ {
+			datum, err := AppendAvro(nil, src, i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := dec.Append(b, datum); err != nil {
+				t.Fatalf("%s row %d: %v", dt, i, err)
+			}
+		}
+		got := b.NewStructArray()
+		for i := 0; i < src.Len(); i++ {
+			if g, w := got.Field(0).ValueStr(i), src.Field(0).ValueStr(i); g != w {
+				t.Errorf("%s row %d: %s, want %s", dt, i, g, w)
+			}
+		}
+		got.Release()
+		b.Release()
+		src.Release()
+	}
+}

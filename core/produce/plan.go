@@ -2,9 +2,9 @@
 // columns become the key, value, timestamp, partition and headers of each
 // record, checked against the input's schema before anything is sent; the
 // preparation of each record batch into buffers the librdkafka loop reads
-// (raw bytes columns as they are, typed columns encoded as JSON,
-// timestamps converted to milliseconds); and the JSON encoder for Arrow
-// values.
+// (raw bytes columns as they are, typed columns encoded as JSON or Avro,
+// timestamps converted to milliseconds); and the JSON and Avro encoders
+// for Arrow values.
 //
 // The loop over rows and the delivery reports live in core/internal/rdk
 // (cgo); core/kafka wires the two. Nothing here touches Kafka.
