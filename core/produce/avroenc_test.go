@@ -1,6 +1,7 @@
 package produce
 
 import (
+	"math"
 	"math/big"
 	"strings"
 	"testing"
@@ -170,5 +171,26 @@ func TestAvroNarrowDecimals(t *testing.T) {
 		got.Release()
 		b.Release()
 		src.Release()
+	}
+}
+
+// The JSON encoder's decimal text is exact: it parses back to the unscaled
+// value over 10^scale, for values around every power of ten and the
+// int64 extremes.
+func TestDecimalText(t *testing.T) {
+	var vals []int64
+	for p, x := 0, int64(1); p < 19; p, x = p+1, x*10 {
+		vals = append(vals, x, x-1, x+1, -x, -x+1, -x-1, x*5)
+	}
+	vals = append(vals, 0, math.MaxInt64, math.MinInt64)
+	for _, scale := range []int32{0, 1, 2, 5, 18} {
+		for _, v := range vals {
+			got := string(appendDecimalText(nil, v, scale, nil, 0))
+			r, ok := new(big.Rat).SetString(got)
+			want := new(big.Rat).SetFrac(big.NewInt(v), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil))
+			if !ok || r.Cmp(want) != 0 || strings.ContainsAny(got, "eE") || (strings.Contains(got, ".") && strings.HasSuffix(got, "0")) {
+				t.Errorf("%d scale %d: %q, want %s", v, scale, got, want.FloatString(int(scale)))
+			}
+		}
 	}
 }

@@ -78,6 +78,36 @@ func jsonSupported(dt arrow.DataType) error {
 	return fmt.Errorf("no JSON form for %s", dt)
 }
 
+// appendDecimalText writes the decimal v / 10^scale exactly, in plain
+// notation, without trailing zeros after the point ("12.5" for 12.50, "100"
+// for 100.00). Scales it does not handle go to arr's ValueStr.
+func appendDecimalText(buf []byte, v int64, scale int32, arr arrow.Array, i int) []byte {
+	if scale < 0 || scale > 18 {
+		return append(buf, arr.ValueStr(i)...)
+	}
+	u := uint64(v)
+	if v < 0 {
+		buf = append(buf, '-')
+		u = -u
+	}
+	var tmp [24]byte
+	d := strconv.AppendUint(tmp[:0], u, 10)
+	for len(d) <= int(scale) { // at least one digit before the point
+		d = append([]byte{'0'}, d...)
+	}
+	cut := len(d) - int(scale)
+	frac := d[cut:]
+	for len(frac) > 0 && frac[len(frac)-1] == '0' {
+		frac = frac[:len(frac)-1]
+	}
+	buf = append(buf, d[:cut]...)
+	if len(frac) > 0 {
+		buf = append(buf, '.')
+		buf = append(buf, frac...)
+	}
+	return buf
+}
+
 // AppendJSON appends the JSON form of arr[i] (which may be null) to buf.
 func AppendJSON(buf []byte, arr arrow.Array, i int) []byte {
 	if arr.IsNull(i) {
@@ -110,7 +140,16 @@ func AppendJSON(buf []byte, arr arrow.Array, i int) []byte {
 		return appendFloat(buf, float64(a.Value(i)), 32)
 	case *array.Float64:
 		return appendFloat(buf, a.Value(i), 64)
-	case *array.Decimal32, *array.Decimal64, *array.Decimal128, *array.Decimal256:
+	case *array.Decimal32:
+		return appendDecimalText(buf, int64(a.Value(i)), a.DataType().(*arrow.Decimal32Type).Scale, arr, i)
+	case *array.Decimal64:
+		return appendDecimalText(buf, int64(a.Value(i)), a.DataType().(*arrow.Decimal64Type).Scale, arr, i)
+	case *array.Decimal128:
+		if v := a.Value(i); v.HighBits() == int64(v.LowBits())>>63 { // fits an int64
+			return appendDecimalText(buf, int64(v.LowBits()), a.DataType().(*arrow.Decimal128Type).Scale, arr, i)
+		}
+		return append(buf, arr.ValueStr(i)...)
+	case *array.Decimal256:
 		return append(buf, arr.ValueStr(i)...)
 	case *array.String:
 		return appendString(buf, a.Value(i))
