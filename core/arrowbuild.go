@@ -49,7 +49,10 @@ type batchBuilder struct {
 	layout *Layout
 	schema *arrow.Schema
 	topics [][]byte // topic name per partition index
-	partNo []int32  // Kafka partition number per partition index
+	// oneTopic: every partition is of one topic (the common replay), so
+	// finish writes the topic column in bulk instead of add row by row
+	oneTopic bool
+	partNo   []int32 // Kafka partition number per partition index
 	// per partition index: which typed columns apply, and whether the
 	// raw key and value bytes are kept
 	typedOf        [][]int
@@ -117,6 +120,10 @@ func newBatchBuilder(mem memory.Allocator, parts []PartitionInfo, l *Layout) *ba
 	}
 	for _, c := range l.Typed {
 		b.typed = append(b.typed, typedCol{TypedColumn: c})
+	}
+	b.oneTopic = len(parts) > 0
+	for _, p := range parts {
+		b.oneTopic = b.oneTopic && p.Topic == parts[0].Topic
 	}
 	return b
 }
@@ -262,10 +269,12 @@ func (b *batchBuilder) add(pi int32, c *chunk, r *rec) rowOutcome {
 	} else {
 		b.addBinary(pi, data, r)
 	}
-	t := b.topics[pi]
-	copy(b.td[b.tPos:], t)
-	b.tPos += int32(len(t))
-	b.to[row+1] = b.tPos
+	if !b.oneTopic {
+		t := b.topics[pi]
+		copy(b.td[b.tPos:], t)
+		b.tPos += int32(len(t))
+		b.to[row+1] = b.tPos
+	}
 	b.parts[row] = b.partNo[pi]
 	b.offs[row] = r.off
 	b.tss[row] = r.ts
@@ -463,6 +472,9 @@ func (b *batchBuilder) addHeaders(data []byte, r *rec) {
 // was skipped).
 func (b *batchBuilder) finish() arrow.RecordBatch {
 	n := b.row
+	if b.oneTopic {
+		b.fillTopic(n)
+	}
 	mk := func(dt arrow.DataType, bufs []*memory.Buffer, nulls int) arrow.Array {
 		d := array.NewData(dt, n, bufs, nil, nulls, 0)
 		a := array.MakeFromData(d)
@@ -535,6 +547,26 @@ func (b *batchBuilder) finish() arrow.RecordBatch {
 		return b.filterSkipped(rec)
 	}
 	return rec
+}
+
+// fillTopic writes the topic column of n rows of one topic: the name
+// copied in doubling runs (a handful of copies instead of one per row),
+// the offsets a multiple of its length.
+func (b *batchBuilder) fillTopic(n int) {
+	t := b.topics[0]
+	l := int32(len(t))
+	for i := 0; i <= n; i++ {
+		b.to[i] = int32(i) * l
+	}
+	size := n * len(t)
+	if size == 0 {
+		return
+	}
+	d := b.td[:size]
+	k := copy(d, t)
+	for k < size {
+		k += copy(d[k:], d[:k])
+	}
 }
 
 // sliced returns the first n rows of a (a typed column of a batch cut
