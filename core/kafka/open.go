@@ -27,13 +27,20 @@ import (
 
 var mallocOnce sync.Once
 
-// tuneMalloc applies rdk.FixMmapThreshold once per process (see there).
+// tuneMalloc applies rdk.FixMmapThreshold and rdk.FixTrimThreshold once
+// per process (see there), each unless the user set it in the environment
+// (or KAFKARS_MALLOPT=0).
 func tuneMalloc() {
 	mallocOnce.Do(func() {
-		if os.Getenv("MALLOC_MMAP_THRESHOLD_") != "" || os.Getenv("KAFKARS_MALLOPT") == "0" {
+		if os.Getenv("KAFKARS_MALLOPT") == "0" {
 			return
 		}
-		rdk.FixMmapThreshold(16 << 20)
+		if os.Getenv("MALLOC_MMAP_THRESHOLD_") == "" {
+			rdk.FixMmapThreshold(16 << 20)
+		}
+		if os.Getenv("MALLOC_TRIM_THRESHOLD_") == "" {
+			rdk.FixTrimThreshold(16 << 20)
+		}
 	})
 }
 

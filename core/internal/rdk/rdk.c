@@ -518,3 +518,7 @@ void kr_destroy(kr_consumer *c) {
 int kr_fix_mmap_threshold(int bytes) {
         return mallopt(M_MMAP_THRESHOLD, bytes);
 }
+
+int kr_fix_trim_threshold(int bytes) {
+        return mallopt(M_TRIM_THRESHOLD, bytes);
+}

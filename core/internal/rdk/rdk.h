@@ -169,6 +169,8 @@ int kr_commit_result(kr_consumer *c, int32_t *err,
 
 /* mallopt(M_MMAP_THRESHOLD, bytes): see rdk.FixMmapThreshold. */
 int kr_fix_mmap_threshold(int bytes);
+/* mallopt(M_TRIM_THRESHOLD, bytes): see rdk.FixTrimThreshold. */
+int kr_fix_trim_threshold(int bytes);
 
 /* Close the consumer and free everything. */
 void kr_destroy(kr_consumer *c);
