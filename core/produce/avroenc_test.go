@@ -1,7 +1,6 @@
 package produce
 
 import (
-	"math"
 	"math/big"
 	"strings"
 	"testing"
@@ -70,22 +69,7 @@ func TestAvroRoundTrip(t *testing.T) {
 	if !arrow.TypeEqual(dec.Type(), st) {
 		t.Fatalf("the derived schema reads back as\n %s\nwant\n %s", dec.Type(), st)
 	}
-	b := array.NewStructBuilder(memory.DefaultAllocator, st)
-	defer b.Release()
-	for i := 0; i < src.Len(); i++ {
-		datum, err := AppendAvro(nil, src, i)
-		if err != nil {
-			t.Fatalf("row %d: %v", i, err)
-		}
-		if err := dec.Append(b, datum); err != nil {
-			t.Fatalf("row %d: % x does not decode: %v", i, datum, err)
-		}
-	}
-	got := b.NewStructArray()
-	defer got.Release()
-	if !array.Equal(got, src) {
-		t.Fatalf("round trip differs:\n got %v\nwant %v", got, src)
-	}
+	roundTrip(t, src, dec, func(i int) ([]byte, error) { return AppendAvro(nil, src, i) })
 }
 
 func TestAvroSchemaErrors(t *testing.T) {
@@ -171,26 +155,5 @@ func TestAvroNarrowDecimals(t *testing.T) {
 		got.Release()
 		b.Release()
 		src.Release()
-	}
-}
-
-// The JSON encoder's decimal text is exact: it parses back to the unscaled
-// value over 10^scale, for values around every power of ten and the
-// int64 extremes.
-func TestDecimalText(t *testing.T) {
-	var vals []int64
-	for p, x := 0, int64(1); p < 19; p, x = p+1, x*10 {
-		vals = append(vals, x, x-1, x+1, -x, -x+1, -x-1, x*5)
-	}
-	vals = append(vals, 0, math.MaxInt64, math.MinInt64)
-	for _, scale := range []int32{0, 1, 2, 5, 18} {
-		for _, v := range vals {
-			got := string(appendDecimalText(nil, v, scale, nil, 0))
-			r, ok := new(big.Rat).SetString(got)
-			want := new(big.Rat).SetFrac(big.NewInt(v), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil))
-			if !ok || r.Cmp(want) != 0 || strings.ContainsAny(got, "eE") || (strings.Contains(got, ".") && strings.HasSuffix(got, "0")) {
-				t.Errorf("%d scale %d: %q, want %s", v, scale, got, want.FloatString(int(scale)))
-			}
-		}
 	}
 }

@@ -3,12 +3,14 @@ package produce
 import (
 	"encoding/json"
 	"math"
+	"math/big"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/kafkars/kafkars/core/decode"
 	"github.com/kafkars/kafkars/core/decode/jsondec"
 )
 
@@ -182,12 +184,22 @@ func TestJSONRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := array.NewStructBuilder(memory.DefaultAllocator, st)
+	roundTrip(t, src, dec, func(i int) ([]byte, error) { return AppendJSON(nil, src, i), nil })
+}
+
+// roundTrip encodes every row of src with enc, decodes it with dec and
+// fails unless the decoded rows equal src.
+func roundTrip(t *testing.T, src *array.Struct, dec decode.Decoder, enc func(int) ([]byte, error)) {
+	t.Helper()
+	b := array.NewStructBuilder(memory.DefaultAllocator, dec.Type())
 	defer b.Release()
 	for i := 0; i < src.Len(); i++ {
-		doc := AppendJSON(nil, src, i)
-		if err := dec.Append(b, doc); err != nil {
-			t.Fatalf("row %d: %s does not decode: %v", i, doc, err)
+		data, err := enc(i)
+		if err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+		if err := dec.Append(b, data); err != nil {
+			t.Fatalf("row %d: %q does not decode: %v", i, data, err)
 		}
 	}
 	got := b.NewStructArray()
@@ -246,5 +258,26 @@ func TestPrepare(t *testing.T) {
 	_, err = NewPreparer(plan2).Prepare(rec2, 10)
 	if err == nil || err.Error() != `row 11, column "p": partition 1099511627776 is out of range` {
 		t.Errorf("got %v", err)
+	}
+}
+
+// The JSON encoder's decimal text is exact: it parses back to the unscaled
+// value over 10^scale, for values around every power of ten and the
+// int64 extremes.
+func TestDecimalText(t *testing.T) {
+	var vals []int64
+	for p, x := 0, int64(1); p < 19; p, x = p+1, x*10 {
+		vals = append(vals, x, x-1, x+1, -x, -x+1, -x-1, x*5)
+	}
+	vals = append(vals, 0, math.MaxInt64, math.MinInt64)
+	for _, scale := range []int32{0, 1, 2, 5, 18} {
+		for _, v := range vals {
+			got := string(appendDecimalText(nil, v, scale, nil, 0))
+			r, ok := new(big.Rat).SetString(got)
+			want := new(big.Rat).SetFrac(big.NewInt(v), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil))
+			if !ok || r.Cmp(want) != 0 || strings.ContainsAny(got, "eE") || (strings.Contains(got, ".") && strings.HasSuffix(got, "0")) {
+				t.Errorf("%d scale %d: %q, want %s", v, scale, got, want.FloatString(int(scale)))
+			}
+		}
 	}
 }
