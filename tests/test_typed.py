@@ -368,3 +368,19 @@ def test_cli_produces_avro(kafka, tool: KafkaTool, registry: LocalRegistry, topi
     assert r.returncode == 0, r.stderr
     t = pq.read_table(out)
     assert t.column(topic).combine_chunks().to_pylist() == rows.to_pylist()  # one per timestamp, in order
+
+
+def test_produce_avro_keys(config: dict[str, str], tool: KafkaTool, registry: LocalRegistry, topic_name: str) -> None:
+    # key_format=Avro: the key column's schema is registered under "<topic>-key"; a null key stays null.
+    topic = new_topic(tool, topic_name, 2)
+    key_type = pa.struct([("account", pa.int32()), ("region", pa.string())])
+    keys = pa.array([{"account": i, "region": "eu" if i % 2 else None} for i in range(300)] + [None], key_type)
+    table = pa.table({"k": keys, "value": pa.array([f"v{i}".encode() for i in range(301)]),
+                      "ts": pa.array([T0 + i for i in range(301)], pa.int64())})
+    res = kafkars.produce(config, topic, table, key="k", timestamp="ts", key_format=Avro(registry=registry.url))
+    assert res.records == 301
+    assert res.schemas == {"key": (f"{topic}-key", res.schemas["key"][1])}
+    out = kafkars.read_topics(config, [SourceTopic.from_earliest(topic, key=Avro(registry=registry.url))])
+    got = dict(zip(out.column("value").to_pylist(), out.column(f"{topic}_key").to_pylist()))
+    assert got == {f"v{i}".encode(): k for i, k in enumerate(keys.to_pylist())}
+    assert out.column("value").to_pylist() == [f"v{i}".encode() for i in range(301)]  # raw values untouched, in time order
