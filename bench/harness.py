@@ -73,6 +73,7 @@ class Plan:
     datasets: list[Dataset]
     rss_fraction: int  # kafkars RSS measured at records/rss_fraction vs all
     live_rate: int
+    live_producer_linger_ms: int
     live_partitions: int
     live_seconds: float
     live_skip_seconds: float
@@ -90,7 +91,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
                     Dataset("b", "bench-b-1KiB", args.records_b or 500_000, 1024)]
         live = dict(live_seconds=15.0, live_skip_seconds=2.0, live_warmup_seconds=30.0)
     return Plan(mode="quick" if args.quick else "full", rounds=args.rounds, datasets=datasets,
-                rss_fraction=5, live_rate=args.live_rate, live_partitions=8, broker_heap="2g", **live)
+                rss_fraction=5, live_rate=args.live_rate, live_producer_linger_ms=args.live_producer_linger_ms, live_partitions=8, broker_heap="2g", **live)
 
 
 def log(msg: str) -> None:
@@ -339,7 +340,7 @@ def _log_row(row: dict[str, Any]) -> None:
 def run_producer(bootstrap: str, topic: str, plan: Plan, seconds: float) -> dict[str, Any]:
     r = subprocess.run(
         [str(C.BIN / "bench-producer"), "-b", bootstrap, "-t", topic, "-p", str(plan.live_partitions),
-         "-rate", str(plan.live_rate), "-duration", f"{seconds}s"],
+         "-rate", str(plan.live_rate), "-duration", f"{seconds}s", "-X", f"linger.ms={plan.live_producer_linger_ms}"],
         capture_output=True, text=True, timeout=seconds + 120,
     )
     if r.returncode != 0:
@@ -463,6 +464,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--only", default="", help="comma-separated contender keys (default: all)")
     ap.add_argument("--live-rate", type=int, default=5000,
                     help="records/s the live producer sends (default 5000; lower it where 2 cores saturate)")
+    ap.add_argument("--live-producer-linger-ms", type=int, default=0,
+                    help="the live producer's linger.ms (default 0: one request per record; the same for every "
+                         "consumer, floor included)")
     ap.add_argument("--no-throughput", action="store_true")
     ap.add_argument("--no-latency", action="store_true")
     ap.add_argument("--docs", dest="docs", action="store_true", default=None,

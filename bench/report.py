@@ -415,7 +415,7 @@ def document(results: dict[str, Any], json_path: Path, png_path: Path, doc_path:
         "leak into a child it forked directly). MB = 10^6 bytes.",
         f"- kafkars RSS ratio: a kafkars run that stops after a fifth of data set (a) vs a full one (tuned).",
         f"- Live latency: `bench/cmd/bench-producer` sends {p['live_rate']:,} msgs/s round-robin over "
-        f"{p['live_partitions']} partitions (producer `linger.ms=0`), writing the wall-clock send time into each "
+        f"{p['live_partitions']} partitions (producer `linger.ms={p.get('live_producer_linger_ms', 0)}`), writing the wall-clock send time into each "
         "value; a consumer's latency is wall clock when the row is in the caller's hands minus that time. "
         f"Each consumer runs for {p['live_seconds']:.0f} s per round (the first "
         f"{p['live_skip_seconds']:.0f} s are left out) after a {p['live_warmup_seconds']:.0f} s broker warm-up, "
