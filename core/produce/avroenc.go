@@ -184,7 +184,6 @@ func orColumn(path string, dt arrow.DataType) string {
 // the field is built on the way out, so that rows that encode build none.
 type avroFail struct {
 	path string // "" for the column itself
-	dt   arrow.DataType
 	msg  string
 }
 
@@ -208,8 +207,8 @@ func (e *avroFail) in(step string) *avroFail {
 	return e
 }
 
-func fail(dt arrow.DataType, format string, args ...any) *avroFail {
-	return &avroFail{dt: dt, msg: fmt.Sprintf(format, args...)}
+func fail(format string, args ...any) *avroFail {
+	return &avroFail{msg: fmt.Sprintf(format, args...)}
 }
 
 // AppendAvro appends the Avro datum of arr[i] (not null) to buf.
@@ -253,7 +252,7 @@ func appendAvro(buf []byte, arr arrow.Array, i int) ([]byte, *avroFail) {
 		if _, ok := arr.(*array.Null); ok {
 			return buf, nil
 		}
-		return buf, fail(arr.DataType(), "null, but not nullable in the schema")
+		return buf, fail("null, but not nullable in the schema")
 	}
 	switch a := arr.(type) {
 	case *array.Boolean:
@@ -278,7 +277,7 @@ func appendAvro(buf []byte, arr arrow.Array, i int) ([]byte, *avroFail) {
 	case *array.Uint64:
 		v := a.Value(i)
 		if v > math.MaxInt64 {
-			return buf, fail(arr.DataType(), "%d does not fit Avro's long", v)
+			return buf, fail("%d does not fit Avro's long", v)
 		}
 		return appendLong(buf, int64(v)), nil
 	case *array.Duration:
@@ -316,7 +315,7 @@ func appendAvro(buf []byte, arr arrow.Array, i int) ([]byte, *avroFail) {
 		v := int64(a.Value(i))
 		if a.DataType().(*arrow.TimestampType).Unit == arrow.Second {
 			if v > math.MaxInt64/1000 || v < math.MinInt64/1000 {
-				return buf, fail(arr.DataType(), "timestamp %d s is out of range", v)
+				return buf, fail("timestamp %d s is out of range", v)
 			}
 			v *= 1000
 		}
@@ -377,7 +376,7 @@ func appendAvro(buf []byte, arr arrow.Array, i int) ([]byte, *avroFail) {
 	case *array.Dictionary:
 		return appendAvro(buf, a.Dictionary(), a.GetValueIndex(i))
 	}
-	return buf, fail(arr.DataType(), "no Avro form for %s", arr.DataType())
+	return buf, fail("no Avro form for %s", arr.DataType())
 }
 
 func listElem(dt arrow.DataType) arrow.Field {
@@ -431,13 +430,4 @@ func minimalTwos(b []byte) []byte {
 		b = b[1:]
 	}
 	return b
-}
-
-// avroSupported checks dt has an Avro form; the error names what has not.
-func avroSupported(dt arrow.DataType) error {
-	_, err := avroType(dt, "x", "")
-	if err != nil && strings.HasPrefix(err.Error(), "the column: ") {
-		return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "the column: "))
-	}
-	return err
 }
