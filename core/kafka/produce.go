@@ -26,6 +26,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/kafkars/kafkars/core"
+	"github.com/kafkars/kafkars/core/decode/protodec"
 	"github.com/kafkars/kafkars/core/decode/registry"
 	"github.com/kafkars/kafkars/core/internal/rdk"
 	"github.com/kafkars/kafkars/core/produce"
@@ -431,29 +432,50 @@ func (s *Send) failure(reason error, row int64, code int32, part int32, c rdk.Co
 	return &core.Error{Kind: kind, Msg: b.String(), Cause: reason}
 }
 
-// registerSchemas registers the writer schema of each Avro-encoded column
-// and sets the id its records carry, before any record is sent.
+// registerSchemas settles each Avro or Protobuf column with its registry
+// before any record is sent: an Avro column's writer schema is registered
+// and its id set; a Protobuf column's message type is taken from the
+// subject's latest schema, with that schema's id.
 func (s *Send) registerSchemas() error {
-	for _, t := range s.plan.AvroTargets() {
+	for _, t := range s.plan.Targets() {
+		if t.Registry == nil {
+			continue // Protobuf with descriptors: settled with the plan
+		}
 		var rs core.RegistrySpec
 		if err := json.Unmarshal(t.Registry, &rs); err != nil {
-			return &core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("%s format avro: registry: %v", t.Role, err)}
+			return &core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("%s format %s: registry: %v", t.Role, t.Format, err)}
 		}
 		c, err := registry.New(registry.Config{
 			URL: rs.URL, BasicAuthUserInfo: rs.BasicAuth, BearerToken: rs.BearerToken,
 			RequestTimeout: time.Duration(rs.TimeoutMs) * time.Millisecond, CAFile: rs.CAFile,
 		})
 		if err != nil {
-			return &core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("%s format avro: %v", t.Role, err)}
+			return &core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf("%s format %s: %v", t.Role, t.Format, err)}
 		}
-		id, err := c.Register(t.Subject, t.Schema)
-		c.Close()
-		if err != nil {
-			return &core.Error{Kind: core.KindProduce, Msg: fmt.Sprintf(
-				"producing to topic %q: registering the %s schema of column %q under subject %q: %v; nothing was sent",
-				s.plan.Spec.Topic, t.Role, t.Column, t.Subject, err)}
+		var id int32
+		if t.Format == "protobuf" {
+			md, sid, path, err := protodec.MessageFromRegistry(c, t.Subject, t.Message)
+			c.Close()
+			if err != nil {
+				return &core.Error{Kind: core.KindProduce, Msg: fmt.Sprintf(
+					"producing to topic %q: the Protobuf message type of the %s column %q: %v; nothing was sent",
+					s.plan.Spec.Topic, t.Role, t.Column, err)}
+			}
+			if err := t.BindProto(md, sid, path); err != nil {
+				return &core.Error{Kind: core.KindConfig, Msg: fmt.Sprintf(
+					"producing to topic %q: %v (schema id %d of subject %q); nothing was sent", s.plan.Spec.Topic, err, sid, t.Subject)}
+			}
+			id = sid
+		} else {
+			id, err = c.Register(t.Subject, t.Schema)
+			c.Close()
+			if err != nil {
+				return &core.Error{Kind: core.KindProduce, Msg: fmt.Sprintf(
+					"producing to topic %q: registering the %s schema of column %q under subject %q: %v; nothing was sent",
+					s.plan.Spec.Topic, t.Role, t.Column, t.Subject, err)}
+			}
+			t.SetSchemaID(id)
 		}
-		t.SetSchemaID(id)
 		s.result.Schemas = append(s.result.Schemas, SchemaInfo{Role: t.Role, Subject: t.Subject, ID: id})
 	}
 	return nil

@@ -18,6 +18,10 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/kafkars/kafkars/core/decode"
+	"github.com/kafkars/kafkars/core/decode/protodec"
 )
 
 // Spec says where each part of a record comes from. Empty column names
@@ -38,33 +42,80 @@ type Spec struct {
 }
 
 // Format is how a typed key or value column is encoded: "json" (the
-// default) or "avro", the writer schema derived from the column's Arrow
-// type (see avroenc.go) and registered under Subject in Registry, the
-// records Confluent-framed (magic byte 0, the 4-byte schema id) unless
-// Framing is "raw".
+// default), "avro" or "protobuf".
+//
+// Avro: the writer schema is derived from the column's Arrow type (see
+// avroenc.go) and registered under Subject in Registry.
+//
+// Protobuf: the message type is the user's (see protoenc.go): Message in
+// Descriptors (a serialized FileDescriptorSet), or in the latest schema
+// of Subject in Registry ("" Message: its first message).
+//
+// Records are Confluent-framed (magic byte 0, the 4-byte schema id, for
+// Protobuf the message-index path) when there is a registry, unless
+// Framing is "raw"; without a registry they are raw.
 type Format struct {
-	Format   string          `json:"format"`
-	Registry json.RawMessage `json:"registry"` // read by the caller (core/kafka)
-	Subject  string          `json:"subject"`  // default "<topic>-value" / "<topic>-key"
-	Framing  string          `json:"framing"`  // "confluent" (default) or "raw"
+	Format      string          `json:"format"`
+	Registry    json.RawMessage `json:"registry"`    // read by the caller (core/kafka)
+	Subject     string          `json:"subject"`     // default "<topic>-value" / "<topic>-key"
+	Framing     string          `json:"framing"`     // "confluent" or "raw"
+	Message     string          `json:"message"`     // protobuf
+	Descriptors []byte          `json:"descriptors"` // protobuf, base64 in JSON
 }
 
-// AvroTarget is an Avro-encoded column's schema to register before the
-// first record is sent; SetSchemaID gives the registry's answer.
-type AvroTarget struct {
+// Target is a key or value column encoded with an Avro or Protobuf
+// format: what core/kafka must settle with the registry before the first
+// record is sent, then the encoder and the framing every record gets.
+type Target struct {
 	Role, Column string
-	Schema       string // writer schema, JSON
+	Format       string // "avro" or "protobuf"
 	Subject      string
-	Registry     json.RawMessage
+	Registry     json.RawMessage // nil: none (Protobuf with Descriptors)
 	Confluent    bool
-	prefix       []byte
+
+	// Schema is the Avro writer schema (JSON) to register.
+	Schema string
+	// Message is the Protobuf message name ("" the first of the schema).
+	Message string
+
+	dt     arrow.DataType
+	proto  *ProtoEncoder // Protobuf: set with the plan (Descriptors) or by BindProto
+	prefix []byte
 }
 
-// SetSchemaID sets the schema id written in front of every datum.
-func (t *AvroTarget) SetSchemaID(id int32) {
+// SetSchemaID sets the schema id written in front of every Avro datum.
+func (t *Target) SetSchemaID(id int32) {
 	if t.Confluent {
 		t.prefix = []byte{0, byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}
 	}
+}
+
+// NeedsMessage reports whether a Protobuf column still needs its message
+// type from the registry (BindProto).
+func (t *Target) NeedsMessage() bool { return t.Format == "protobuf" && t.proto == nil }
+
+// BindProto sets a Protobuf column's message type, the id of the schema
+// that defines it and its message-index path in that schema, and checks
+// the column against it.
+func (t *Target) BindProto(md protoreflect.MessageDescriptor, id int32, path []int) error {
+	enc, err := NewProtoEncoder(t.dt, md)
+	if err != nil {
+		return &ColumnError{Role: t.Role, Column: t.Column, Msg: fmt.Sprintf("cannot be written as Protobuf message %s: %v", md.FullName(), err)}
+	}
+	t.proto = enc
+	if t.Confluent {
+		t.SetSchemaID(id)
+		t.prefix = decode.AppendMessageIndexes(t.prefix, path)
+	}
+	return nil
+}
+
+func (t *Target) appendRow(buf []byte, col arrow.Array, i int) ([]byte, error) {
+	buf = append(buf, t.prefix...)
+	if t.proto != nil {
+		return t.proto.Append(buf, col, i)
+	}
+	return AppendAvro(buf, col, i)
 }
 
 // DecodeSpec reads a Spec from JSON strictly: unknown members and a
@@ -90,7 +141,7 @@ const (
 	modeRaw             // binary/utf8 in any offset layout: the bytes as they are
 	modeFixed           // fixed_size_binary: the bytes, copied into offsets
 	modeJSON            // anything else: one JSON document per row
-	modeAvro            // a typed column with an Avro format: one datum per row
+	modeTyped           // a typed column with an Avro or Protobuf format: one datum per row
 )
 
 // Plan is a Spec checked against a schema.
@@ -100,7 +151,7 @@ type Plan struct {
 
 	key, value         colRef
 	keyMode, valueMode bytesMode
-	keyAvro, valueAvro *AvroTarget
+	keyEnc, valueEnc   *Target
 	ts                 colRef
 	tsUnit             arrow.TimeUnit
 	tsPlainInt         bool // int64 milliseconds
@@ -148,7 +199,7 @@ func NewPlan(spec Spec, schema *arrow.Schema) (*Plan, error) {
 	if p.keyMode, err = bytesModeOf("key", spec.Key, dt); err != nil && jsonFormat(spec.KeyFormat) {
 		return nil, err
 	}
-	if p.keyAvro, err = formatOf("key", spec.Key, spec.Topic, dt, spec.KeyFormat, &p.keyMode); err != nil {
+	if p.keyEnc, err = formatOf("key", spec.Key, spec.Topic, dt, spec.KeyFormat, &p.keyMode); err != nil {
 		return nil, err
 	}
 	if p.value, dt, err = find("value", spec.Value); err != nil {
@@ -157,7 +208,7 @@ func NewPlan(spec Spec, schema *arrow.Schema) (*Plan, error) {
 	if p.valueMode, err = bytesModeOf("value", spec.Value, dt); err != nil && jsonFormat(spec.ValueFormat) {
 		return nil, err
 	}
-	if p.valueAvro, err = formatOf("value", spec.Value, spec.Topic, dt, spec.ValueFormat, &p.valueMode); err != nil {
+	if p.valueEnc, err = formatOf("value", spec.Value, spec.Topic, dt, spec.ValueFormat, &p.valueMode); err != nil {
 		return nil, err
 	}
 	if p.ts, dt, err = find("timestamp", spec.Timestamp); err != nil {
@@ -202,11 +253,11 @@ func columnList(s *arrow.Schema) string {
 	return strings.Join(names, ", ")
 }
 
-// AvroTargets are the schemas to register before sending (none without
-// Avro formats).
-func (p *Plan) AvroTargets() []*AvroTarget {
-	var out []*AvroTarget
-	for _, t := range []*AvroTarget{p.keyAvro, p.valueAvro} {
+// Targets are the Avro and Protobuf columns, whose schemas core/kafka
+// settles with the registry before sending (none with JSON only).
+func (p *Plan) Targets() []*Target {
+	var out []*Target
+	for _, t := range []*Target{p.keyEnc, p.valueEnc} {
 		if t != nil {
 			out = append(out, t)
 		}
@@ -216,40 +267,79 @@ func (p *Plan) AvroTargets() []*AvroTarget {
 
 func jsonFormat(f *Format) bool { return f == nil || f.Format == "json" }
 
+func hasRegistry(f *Format) bool { return len(f.Registry) > 0 && string(f.Registry) != "null" }
+
 // formatOf applies a key or value format to the column's mode.
-func formatOf(role, name, topic string, dt arrow.DataType, f *Format, mode *bytesMode) (*AvroTarget, error) {
+func formatOf(role, name, topic string, dt arrow.DataType, f *Format, mode *bytesMode) (*Target, error) {
 	if f == nil || f.Format == "json" {
 		return nil, nil
 	}
-	if f.Format != "avro" {
-		return nil, &ColumnError{Role: role, Column: name, Msg: fmt.Sprintf("unknown format %q: want \"json\" or \"avro\"", f.Format)}
+	colErr := func(format string, args ...any) error {
+		return &ColumnError{Role: role, Column: name, Msg: fmt.Sprintf(format, args...)}
+	}
+	if f.Format != "avro" && f.Format != "protobuf" {
+		return nil, colErr("unknown format %q: want \"json\", \"avro\" or \"protobuf\"", f.Format)
 	}
 	if dt == nil {
 		return nil, fmt.Errorf("%s format %q: no %s column is given", role, f.Format, role)
 	}
 	switch *mode {
 	case modeRaw, modeFixed:
-		return nil, &ColumnError{Role: role, Column: name, Msg: fmt.Sprintf(
-			"type %s is sent as it is; an Avro format needs a typed column (a struct, say)", dt)}
-	}
-	if len(f.Registry) == 0 || string(f.Registry) == "null" {
-		return nil, &ColumnError{Role: role, Column: name, Msg: "an Avro format needs a registry to register the writer schema in"}
+		return nil, colErr("type %s is sent as it is; %s format needs a typed column (a struct, say)", dt, aFormat(f.Format))
 	}
 	framing := f.Framing
 	if framing != "" && framing != "confluent" && framing != "raw" {
-		return nil, &ColumnError{Role: role, Column: name, Msg: fmt.Sprintf("framing %q: want \"confluent\" or \"raw\"", framing)}
-	}
-	schema, err := AvroSchema(dt, AvroRecordName(topic+"_"+role))
-	if err != nil {
-		return nil, &ColumnError{Role: role, Column: name, Msg: fmt.Sprintf("type %s cannot be encoded as Avro: %v", dt, err)}
+		return nil, colErr("framing %q: want \"confluent\" or \"raw\"", framing)
 	}
 	subject := f.Subject
 	if subject == "" {
 		subject = topic + "-" + role // TopicNameStrategy, as the serializers do
 	}
-	*mode = modeAvro
-	return &AvroTarget{Role: role, Column: name, Schema: schema, Subject: subject, Registry: f.Registry,
-		Confluent: framing != "raw"}, nil
+	t := &Target{Role: role, Column: name, Format: f.Format, Subject: subject, Confluent: framing != "raw", dt: dt}
+	if hasRegistry(f) {
+		t.Registry = f.Registry
+	}
+	if f.Format == "avro" {
+		if t.Registry == nil {
+			return nil, colErr("an Avro format needs a registry to register the writer schema in")
+		}
+		schema, err := AvroSchema(dt, AvroRecordName(topic+"_"+role))
+		if err != nil {
+			return nil, colErr("type %s cannot be encoded as Avro: %v", dt, err)
+		}
+		t.Schema = schema
+		*mode = modeTyped
+		return t, nil
+	}
+	t.Message = f.Message
+	switch {
+	case len(f.Descriptors) > 0 && t.Registry != nil:
+		return nil, colErr("a Protobuf format takes its message type from descriptors (raw records) or from a registry " +
+			"(the subject's latest schema), not both")
+	case len(f.Descriptors) > 0:
+		if framing == "confluent" {
+			return nil, colErr("Confluent framing needs a schema id: give a registry instead of descriptors, or framing \"raw\"")
+		}
+		t.Confluent = false
+		md, path, err := protodec.MessageFromDescriptors(f.Descriptors, f.Message)
+		if err != nil {
+			return nil, colErr("%v", err)
+		}
+		if err := t.BindProto(md, 0, path); err != nil {
+			return nil, err
+		}
+	case t.Registry == nil:
+		return nil, colErr("a Protobuf format needs descriptors (a FileDescriptorSet) or a registry holding the message's schema")
+	}
+	*mode = modeTyped
+	return t, nil
+}
+
+func aFormat(f string) string {
+	if f == "avro" {
+		return "an Avro"
+	}
+	return "a Protobuf"
 }
 
 func bytesModeOf(role, name string, dt arrow.DataType) (bytesMode, error) {

@@ -78,12 +78,12 @@ func (pr *Preparer) Prepare(rec arrow.RecordBatch, baseRow int64) (*Batch, error
 	b := &Batch{Rows: n}
 	var err error
 	if p.key.idx >= 0 {
-		if b.Key, err = pr.bytes(&pr.key, rec.Column(p.key.idx), p.keyMode, p.keyAvro, baseRow); err != nil {
+		if b.Key, err = pr.bytes(&pr.key, rec.Column(p.key.idx), p.keyMode, p.keyEnc, baseRow); err != nil {
 			return nil, err
 		}
 	}
 	if p.value.idx >= 0 {
-		if b.Value, err = pr.bytes(&pr.value, rec.Column(p.value.idx), p.valueMode, p.valueAvro, baseRow); err != nil {
+		if b.Value, err = pr.bytes(&pr.value, rec.Column(p.value.idx), p.valueMode, p.valueEnc, baseRow); err != nil {
 			return nil, err
 		}
 	}
@@ -131,16 +131,15 @@ func validity(dst []byte, arr arrow.Array) []byte {
 	return dst
 }
 
-func (pr *Preparer) bytes(dst *Bytes, col arrow.Array, mode bytesMode, avro *AvroTarget, baseRow int64) (*Bytes, error) {
+func (pr *Preparer) bytes(dst *Bytes, col arrow.Array, mode bytesMode, enc *Target, baseRow int64) (*Bytes, error) {
 	switch mode {
-	case modeAvro:
+	case modeTyped:
 		dst.reset(col.Len())
 		for i := 0; i < col.Len(); i++ {
 			if col.IsValid(i) {
-				dst.Data = append(dst.Data, avro.prefix...)
 				var err error
-				if dst.Data, err = AppendAvro(dst.Data, col, i); err != nil {
-					return nil, &RowError{Row: baseRow + int64(i), Column: avro.Column, Msg: err.Error()}
+				if dst.Data, err = enc.appendRow(dst.Data, col, i); err != nil {
+					return nil, &RowError{Row: baseRow + int64(i), Column: enc.Column, Msg: err.Error()}
 				}
 			}
 			dst.Offsets = append(dst.Offsets, int64(len(dst.Data)))
