@@ -3,8 +3,8 @@
 The blocks of one page run in order in one namespace (a page may build on
 its earlier blocks). "localhost:9092" becomes the test broker's address
 and "http://localhost:8081" the test schema registry's; the topics the docs
-use (trades, quotes, news; orders in Avro; trades-copy, trades-dlq and
-orders-out, empty, for the producing guide) are created and filled with the
+use (trades, quotes, news; orders in Avro; trades-copy, trades-dlq,
+orders-out and fills-out, empty, for the producing guide) are created and filled with the
 demo's data set first.
 """
 
@@ -42,7 +42,7 @@ ORDER_SCHEMA = """{"type": "record", "name": "Order", "namespace": "shop",
 
 @pytest.fixture(scope="session")
 def docs_topics(tool: KafkaTool, registry: LocalRegistry) -> None:
-    for name, parts in [("trades", 8), ("quotes", 4), ("news", 1), ("orders", 2), ("trades-copy", 8), ("trades-dlq", 1), ("orders-out", 1)]:
+    for name, parts in [("trades", 8), ("quotes", 4), ("news", 1), ("orders", 2), ("trades-copy", 8), ("trades-dlq", 1), ("orders-out", 1), ("fills-out", 1)]:
         tool.create_topic(name, parts)
     t0 = int(time.time() * 1000) - 2 * 3_600_000
     tool.produce(dataset(20_000, t0))

@@ -30,7 +30,7 @@ from kafkars._errors import ConfigError, ProduceError
 from kafkars._progress import Progress
 
 if TYPE_CHECKING:
-    from kafkars.formats import Avro
+    from kafkars.formats import Avro, Protobuf
 
 #: What ``produce()`` accepts as data.
 ArrowData = Union[pa.Table, pa.RecordBatch, pa.RecordBatchReader, Any]
@@ -125,23 +125,37 @@ def _reader(data: ArrowData) -> tuple[pa.RecordBatchReader, int | None]:
 
 
 def _format_arg(name: str, f: Any) -> dict[str, Any] | None:
-    """The produce spec of a key or value format: None (JSON) or Avro with a registry."""
-    from kafkars.formats import Avro, _registry
+    """The produce spec of a key or value format: None (JSON), Avro with a
+    registry, or Protobuf with descriptors or a registry."""
+    from kafkars.formats import Avro, Protobuf, _registry
 
     if f is None or f == "json":
         return None
-    if not isinstance(f, Avro):
-        raise ConfigError(f"{name} must be None (JSON) or kafkars.Avro(registry=...), got {f!r}")
-    if f.registry is None:
-        raise ConfigError(f"{name}: producing Avro needs registry=...: the writer schema, derived from the column's "
-                          f"Arrow type, is registered there")
-    if f.schema is not None:
-        raise ConfigError(f"{name}: producing derives the Avro writer schema from the column's Arrow type; "
-                          f"leave schema unset (cast the column to the types you want instead)")
+    if not isinstance(f, (Avro, Protobuf)):
+        raise ConfigError(f"{name} must be None (JSON), kafkars.Avro(registry=...) or "
+                          f"kafkars.Protobuf(descriptors=... or registry=...), got {f!r}")
     if f.column is not None or f.on_error != "raise" or not f.keep_raw:
         raise ConfigError(f"{name}: column, on_error and keep_raw are for reading; producing uses registry, "
-                          f"subject and framing only")
-    out: dict[str, Any] = {"format": "avro", "registry": _registry(f.registry)}
+                          f"subject and framing{' (and message, descriptors)' if isinstance(f, Protobuf) else ''} only")
+    if isinstance(f, Avro):
+        if f.registry is None:
+            raise ConfigError(f"{name}: producing Avro needs registry=...: the writer schema, derived from the column's "
+                              f"Arrow type, is registered there")
+        if f.schema is not None:
+            raise ConfigError(f"{name}: producing derives the Avro writer schema from the column's Arrow type; "
+                              f"leave schema unset (cast the column to the types you want instead)")
+        out: dict[str, Any] = {"format": "avro", "registry": _registry(f.registry)}
+    else:
+        spec = f.to_spec()  # checks descriptors or registry, reads the descriptor file
+        out = {"format": "protobuf"}
+        for k in ("registry", "message", "descriptors"):
+            if k in spec:
+                out[k] = spec[k]
+        if "descriptors" in out and "registry" in out:
+            raise ConfigError(f"{name}: producing Protobuf takes the message type from descriptors (raw records) or "
+                              f"from a registry (the subject's latest schema, Confluent-framed), not both")
+        if "descriptors" in out and not f.message:
+            raise ConfigError(f"{name}: Protobuf(descriptors=...) needs message=... (the full name of the message type)")
     if f.subject:
         out["subject"] = f.subject
     if f.framing is not None:
@@ -189,8 +203,8 @@ class Producer:
         partition: str | None = None,
         headers: str | None = None,
         progress: bool | None = None,
-        key_format: Avro | None = None,
-        value_format: Avro | None = None,
+        key_format: Avro | Protobuf | None = None,
+        value_format: Avro | Protobuf | None = None,
     ) -> ProduceResult:
         """Write every row of ``data`` to ``topic``; see :func:`kafkars.produce`."""
         if not isinstance(topic, str) or not topic:
@@ -292,8 +306,8 @@ def produce(
     headers: str | None = None,
     progress: bool | None = None,
     startup_timeout_ms: int | None = None,
-    key_format: Avro | None = None,
-    value_format: Avro | None = None,
+    key_format: Avro | Protobuf | None = None,
+    value_format: Avro | Protobuf | None = None,
 ) -> ProduceResult:
     """Write every row of ``data`` to ``topic`` and return once Kafka has
     acknowledged all of them.
@@ -325,7 +339,14 @@ def produce(
             ``subject`` (default ``"<topic>-value"`` / ``"<topic>-key"``)
             before anything is sent, and every record is Confluent-framed
             with its id (``framing="raw"``: plain datums), as Confluent's
-            and Apicurio's serializers write them.
+            and Apicurio's serializers write them. Or
+            ``kafkars.Protobuf(descriptors=FILE, message=NAME)`` (raw
+            messages) or ``kafkars.Protobuf(registry=URL)`` (the message
+            type from the subject's latest schema, Confluent-framed with its
+            id and message index): the column is a struct whose fields are
+            matched to the message's by name; a field the message does not
+            have, or a type its field cannot take, fails before anything is
+            sent.
 
     Returns:
         a :class:`ProduceResult`: records and bytes acknowledged, per

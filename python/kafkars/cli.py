@@ -391,12 +391,19 @@ def cmd_produce(args: argparse.Namespace) -> int:
     cfg = parse_props(args.property or [])
     cfg["bootstrap.servers"] = args.bootstrap_servers
     progress = sys.stderr.isatty() and not args.no_progress and not args.quiet
-    formats: dict[str, Avro | None] = {"key": None, "value": None}
+    formats: dict[str, Avro | Protobuf | None] = {"key": None, "value": None}
     for role in ("key", "value"):
-        if getattr(args, f"{role}_format") == "avro":
+        fmt = getattr(args, f"{role}_format")
+        if fmt == "avro":
             if not args.registry:
                 raise ConfigError(f"--{role}-format avro needs --registry URL (the writer schema is registered there)")
             formats[role] = Avro(registry=args.registry)
+        elif fmt == "protobuf":
+            message = getattr(args, f"{role}_message")
+            if args.descriptors is None and args.registry is None:
+                raise ConfigError(f"--{role}-format protobuf needs --descriptors FILE (with --{role}-message NAME) "
+                                  f"or --registry URL (the subject's latest schema)")
+            formats[role] = Protobuf(message=message, descriptors=args.descriptors, registry=args.registry)
     res = produce(cfg, args.topic, data, key=args.key, value=args.value or None, timestamp=args.timestamp,
                   partition=args.partition, headers=args.headers, progress=progress,
                   startup_timeout_ms=args.startup_timeout_ms, key_format=formats["key"], value_format=formats["value"])
@@ -492,7 +499,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("produce", help="write the rows of a Parquet or Arrow file to a topic",
                        description="Write every row of a file to a topic and exit once Kafka acknowledged them all "
                                    "(idempotent, acks=all unless -X says otherwise). Binary and string columns are "
-                                   "sent as they are, other types as JSON (or Avro: --value-format avro --registry URL).")
+                                   "sent as they are, other types as JSON (or Avro: --value-format avro --registry URL; "
+                                   "or Protobuf: --value-format protobuf with --descriptors FILE --value-message NAME, "
+                                   "or --registry URL).")
     p.add_argument("-b", "--bootstrap-servers", required=True, help="broker list, e.g. localhost:9092")
     p.add_argument("-t", "--topic", required=True, help="the topic to write (it must exist)")
     p.add_argument("input", help="file.parquet, file.arrow (IPC file), file.arrows (IPC stream) or - (IPC stream on stdin)")
@@ -502,10 +511,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--partition", metavar="COL", help="an int32 partition column (default: by key hash)")
     p.add_argument("--headers", metavar="COL", help="a list<struct<key, value>> or map<string, binary> column")
     for role in ("key", "value"):
-        p.add_argument(f"--{role}-format", choices=("json", "avro"), default="json",
+        p.add_argument(f"--{role}-format", choices=("json", "avro", "protobuf"), default="json",
                        help=f"how a typed {role} column is encoded (default json; avro: the schema derived from the "
-                            f"column's type is registered in --registry, records Confluent-framed)")
-    p.add_argument("--registry", metavar="URL", help="the schema registry for --key-format/--value-format avro")
+                            f"column's type is registered in --registry, records Confluent-framed; protobuf: into "
+                            f"the message type of --descriptors or of the subject's latest schema in --registry)")
+        p.add_argument(f"--{role}-message", metavar="NAME",
+                       help=f"protobuf: the {role} message type's full name (default with --registry: the schema's first)")
+    p.add_argument("--registry", metavar="URL", help="the schema registry for avro and protobuf formats")
+    p.add_argument("--descriptors", metavar="FILE",
+                   help="protobuf: a FileDescriptorSet (protoc --include_imports --descriptor_set_out); records are raw")
     p.add_argument("-X", "--property", action="append", metavar="KEY=VALUE", help="a librdkafka producer property (repeatable)")
     p.add_argument("--startup-timeout-ms", type=int, default=15_000, help="fail if the topic's metadata is not there within this")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (default: shown on a terminal)")
