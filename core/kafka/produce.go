@@ -26,6 +26,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/kafkars/kafkars/core"
+	"github.com/kafkars/kafkars/core/decode/avrodec"
 	"github.com/kafkars/kafkars/core/decode/protodec"
 	"github.com/kafkars/kafkars/core/decode/registry"
 	"github.com/kafkars/kafkars/core/internal/rdk"
@@ -466,6 +467,13 @@ func (s *Send) registerSchemas() error {
 					"producing to topic %q: %v (schema id %d of subject %q); nothing was sent", s.plan.Spec.Topic, err, sid, t.Subject)}
 			}
 			id = sid
+		} else if sid, ok := s.latestSameAvro(c, t); ok {
+			// The subject's latest schema encodes the same datums (a
+			// registry that compares texts, not parsed schemas, would
+			// register ours as a new version): write with its id.
+			c.Close()
+			id = sid
+			t.SetSchemaID(id)
 		} else {
 			id, err = c.Register(t.Subject, t.Schema)
 			c.Close()
@@ -479,6 +487,19 @@ func (s *Send) registerSchemas() error {
 		s.result.Schemas = append(s.result.Schemas, SchemaInfo{Role: t.Role, Subject: t.Subject, ID: id})
 	}
 	return nil
+}
+
+// latestSameAvro returns the id of the subject's latest schema when the
+// user gave an Avro schema with the same encoding.
+func (s *Send) latestSameAvro(c *registry.Client, t *produce.Target) (int32, bool) {
+	if !t.GivenSchema() {
+		return 0, false
+	}
+	latest, err := c.Latest(t.Subject)
+	if err != nil || (latest.Type != "" && latest.Type != "AVRO") || !avrodec.SameEncoding(latest.Text, t.Schema) {
+		return 0, false
+	}
+	return latest.ID, true
 }
 
 // partitions looks the topic up, asking again while the cluster is not

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/kafkars/kafkars/core/decode"
+	"github.com/kafkars/kafkars/core/decode/avrodec"
 	"github.com/kafkars/kafkars/core/decode/protodec"
 )
 
@@ -44,8 +45,9 @@ type Spec struct {
 // Format is how a typed key or value column is encoded: "json" (the
 // default), "avro" or "protobuf".
 //
-// Avro: the writer schema is derived from the column's Arrow type (see
-// avroenc.go) and registered under Subject in Registry.
+// Avro: the writer schema is Schema when given (see avrowrite.go), else
+// derived from the column's Arrow type (see avroenc.go); with a Registry
+// it is registered under Subject.
 //
 // Protobuf: the message type is the user's (see protoenc.go): Message in
 // Descriptors (a serialized FileDescriptorSet), or in the latest schema
@@ -59,6 +61,7 @@ type Format struct {
 	Registry    json.RawMessage `json:"registry"`    // read by the caller (core/kafka)
 	Subject     string          `json:"subject"`     // default "<topic>-value" / "<topic>-key"
 	Framing     string          `json:"framing"`     // "confluent" or "raw"
+	Schema      string          `json:"schema"`      // avro: the writer schema, JSON ("": derived)
 	Message     string          `json:"message"`     // protobuf
 	Descriptors []byte          `json:"descriptors"` // protobuf, base64 in JSON
 }
@@ -75,6 +78,7 @@ type Target struct {
 
 	// Schema is the Avro writer schema (JSON) to register.
 	Schema string
+	avro   *AvroWriter // Avro with a given schema; nil: derived (AppendAvro)
 	// Message is the Protobuf message name ("" the first of the schema).
 	Message string
 
@@ -89,6 +93,10 @@ func (t *Target) SetSchemaID(id int32) {
 		t.prefix = []byte{0, byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}
 	}
 }
+
+// GivenSchema reports whether an Avro column is written with a schema the
+// user gave (rather than one derived from its type).
+func (t *Target) GivenSchema() bool { return t.avro != nil }
 
 // NeedsMessage reports whether a Protobuf column still needs its message
 // type from the registry (BindProto).
@@ -112,8 +120,11 @@ func (t *Target) BindProto(md protoreflect.MessageDescriptor, id int32, path []i
 
 func (t *Target) appendRow(buf []byte, col arrow.Array, i int) ([]byte, error) {
 	buf = append(buf, t.prefix...)
-	if t.proto != nil {
+	switch {
+	case t.proto != nil:
 		return t.proto.Append(buf, col, i)
+	case t.avro != nil:
+		return t.avro.Append(buf, col, i)
 	}
 	return AppendAvro(buf, col, i)
 }
@@ -299,9 +310,27 @@ func formatOf(role, name, topic string, dt arrow.DataType, f *Format, mode *byte
 	if hasRegistry(f) {
 		t.Registry = f.Registry
 	}
+	if f.Format == "avro" && f.Schema != "" {
+		if t.Registry == nil {
+			if framing == "confluent" {
+				return nil, colErr("Confluent framing needs a schema id: give a registry to register the schema in, or framing \"raw\"")
+			}
+			t.Confluent = false
+		}
+		node, err := avrodec.ParseWriter(f.Schema)
+		if err != nil {
+			return nil, colErr("the Avro schema given: %v", err)
+		}
+		if t.avro, err = NewAvroWriter(node, dt); err != nil {
+			return nil, colErr("cannot be written with the Avro schema given: %v", err)
+		}
+		t.Schema = f.Schema
+		*mode = modeTyped
+		return t, nil
+	}
 	if f.Format == "avro" {
 		if t.Registry == nil {
-			return nil, colErr("an Avro format needs a registry to register the writer schema in")
+			return nil, colErr("an Avro format needs a registry to register the writer schema in (or a schema for raw datums)")
 		}
 		schema, err := AvroSchema(dt, AvroRecordName(topic+"_"+role))
 		if err != nil {

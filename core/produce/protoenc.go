@@ -55,6 +55,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -603,14 +604,15 @@ func floatValue(col arrow.Array, i int) float64 {
 	return 0
 }
 
+// bytesValue is a binary or string value, not copied: it is only read.
 func bytesValue(col arrow.Array, i int) []byte {
 	switch a := col.(type) {
 	case *array.String:
-		return []byte(a.Value(i))
+		return unsafeBytes(a.Value(i))
 	case *array.LargeString:
-		return []byte(a.Value(i))
+		return unsafeBytes(a.Value(i))
 	case *array.StringView:
-		return []byte(a.Value(i))
+		return unsafeBytes(a.Value(i))
 	case *array.Binary:
 		return a.Value(i)
 	case *array.LargeBinary:
@@ -622,6 +624,10 @@ func bytesValue(col arrow.Array, i int) []byte {
 	}
 	return nil
 }
+
+// unsafeBytes views a string's bytes without copying them (arrow-go's
+// string values already point into the column's buffer).
+func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // appendScalar writes one scalar value without its tag.
 func (v *protoVal) appendScalar(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {

@@ -47,7 +47,7 @@ message Order {
 }
 `
 
-func compileMessage(t *testing.T, src, name string) protoreflect.MessageDescriptor {
+func compileMessage(t testing.TB, src, name string) protoreflect.MessageDescriptor {
 	t.Helper()
 	c := protocompile.Compiler{Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
 		Accessor: protocompile.SourceAccessorFromMap(map[string]string{"test.proto": src}),

@@ -138,13 +138,14 @@ def _format_arg(name: str, f: Any) -> dict[str, Any] | None:
         raise ConfigError(f"{name}: column, on_error and keep_raw are for reading; producing uses registry, "
                           f"subject and framing{' (and message, descriptors)' if isinstance(f, Protobuf) else ''} only")
     if isinstance(f, Avro):
-        if f.registry is None:
-            raise ConfigError(f"{name}: producing Avro needs registry=...: the writer schema, derived from the column's "
-                              f"Arrow type, is registered there")
-        if f.schema is not None:
-            raise ConfigError(f"{name}: producing derives the Avro writer schema from the column's Arrow type; "
-                              f"leave schema unset (cast the column to the types you want instead)")
-        out: dict[str, Any] = {"format": "avro", "registry": _registry(f.registry)}
+        if f.registry is None and f.schema is None:
+            raise ConfigError(f"{name}: producing Avro needs registry=... (the writer schema, derived from the column's "
+                              f"Arrow type, is registered there) or schema=... (raw datums of that schema)")
+        spec = f.to_spec()
+        out: dict[str, Any] = {"format": "avro"}
+        for k in ("registry", "schema"):
+            if k in spec:
+                out[k] = spec[k]
     else:
         spec = f.to_spec()  # checks descriptors or registry, reads the descriptor file
         out = {"format": "protobuf"}
@@ -339,7 +340,11 @@ def produce(
             ``subject`` (default ``"<topic>-value"`` / ``"<topic>-key"``)
             before anything is sent, and every record is Confluent-framed
             with its id (``framing="raw"``: plain datums), as Confluent's
-            and Apicurio's serializers write them. Or
+            and Apicurio's serializers write them. ``Avro(schema=...,
+            registry=URL)`` writes with the schema given instead (the
+            topic's existing one, say; struct fields matched by name,
+            missing ones written with their defaults); ``Avro(schema=...)``
+            alone writes raw datums of it. Or
             ``kafkars.Protobuf(descriptors=FILE, message=NAME)`` (raw
             messages) or ``kafkars.Protobuf(registry=URL)`` (the message
             type from the subject's latest schema, Confluent-framed with its

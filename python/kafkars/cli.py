@@ -395,9 +395,18 @@ def cmd_produce(args: argparse.Namespace) -> int:
     for role in ("key", "value"):
         fmt = getattr(args, f"{role}_format")
         if fmt == "avro":
-            if not args.registry:
-                raise ConfigError(f"--{role}-format avro needs --registry URL (the writer schema is registered there)")
-            formats[role] = Avro(registry=args.registry)
+            schema_file = getattr(args, f"{role}_schema")
+            schema = None
+            if schema_file:
+                try:
+                    with open(schema_file, encoding="utf-8") as fh:
+                        schema = fh.read()
+                except OSError as exc:
+                    raise ConfigError(f"--{role}-schema {schema_file!r}: {exc}") from None
+            if not args.registry and schema is None:
+                raise ConfigError(f"--{role}-format avro needs --registry URL (the writer schema is registered there) "
+                                  f"or --{role}-schema FILE.avsc (raw datums of it)")
+            formats[role] = Avro(registry=args.registry, schema=schema)
         elif fmt == "protobuf":
             message = getattr(args, f"{role}_message")
             if args.descriptors is None and args.registry is None:
@@ -515,6 +524,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"how a typed {role} column is encoded (default json; avro: the schema derived from the "
                             f"column's type is registered in --registry, records Confluent-framed; protobuf: into "
                             f"the message type of --descriptors or of the subject's latest schema in --registry)")
+        p.add_argument(f"--{role}-schema", metavar="FILE",
+                       help=f"avro: write with this schema (.avsc) instead of deriving one; registered in --registry "
+                            f"if given, else the datums are raw")
         p.add_argument(f"--{role}-message", metavar="NAME",
                        help=f"protobuf: the {role} message type's full name (default with --registry: the schema's first)")
     p.add_argument("--registry", metavar="URL", help="the schema registry for avro and protobuf formats")

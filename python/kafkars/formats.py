@@ -170,6 +170,13 @@ class Avro(_Format):
             ``"<topic>-value"`` or ``"<topic>-key"``).
         framing: ``"raw"`` or ``"confluent"`` (default: confluent with a
             registry, raw without).
+
+    As a ``produce()`` format: ``Avro(registry=URL)`` derives the writer
+    schema from the column's Arrow type and registers it;
+    ``Avro(schema=..., registry=URL)`` writes with the schema given, under
+    the id of the subject's latest schema when that one encodes the same
+    way (else the schema is registered); ``Avro(schema=...)`` writes raw
+    datums of it.
     """
 
     schema: str | Mapping[str, Any] | None = None
