@@ -380,15 +380,24 @@ func appendAvro(buf []byte, arr arrow.Array, i int) ([]byte, *avroFail) {
 }
 
 func listElem(dt arrow.DataType) arrow.Field {
-	switch t := dt.(type) {
-	case *arrow.ListType:
-		return t.ElemField()
-	case *arrow.LargeListType:
-		return t.ElemField()
-	case *arrow.FixedSizeListType:
-		return t.ElemField()
+	if f, ok := listElemOf(dt); ok {
+		return f
 	}
 	return arrow.Field{Nullable: true}
+}
+
+// listElemOf is the element field of a list, large list or fixed-size list
+// type; ok is false for other types.
+func listElemOf(dt arrow.DataType) (arrow.Field, bool) {
+	switch t := dt.(type) {
+	case *arrow.ListType:
+		return t.ElemField(), true
+	case *arrow.LargeListType:
+		return t.ElemField(), true
+	case *arrow.FixedSizeListType:
+		return t.ElemField(), true
+	}
+	return arrow.Field{}, false
 }
 
 // appendDecimal writes a 128-bit unscaled value (hi:lo, two's

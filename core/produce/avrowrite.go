@@ -282,15 +282,8 @@ func planValue(n *avrodec.Node, dt arrow.DataType, path string) (avroEnc, error)
 			return appendLong(buf, k), nil
 		}, nil
 	case "array":
-		var elem arrow.Field
-		switch t := dt.(type) {
-		case *arrow.ListType:
-			elem = t.ElemField()
-		case *arrow.LargeListType:
-			elem = t.ElemField()
-		case *arrow.FixedSizeListType:
-			elem = t.ElemField()
-		default:
+		elem, ok := listElemOf(dt)
+		if !ok {
 			return nil, planErr(path, dt, n, "a list")
 		}
 		items, err := planAvro(n.Items, elem.Type, path+"[]")

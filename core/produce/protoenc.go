@@ -186,17 +186,10 @@ func planProtoMsg(st *arrow.StructType, md protoreflect.MessageDescriptor, path 
 		case fd.IsList():
 			pf.card = cardList
 			pf.packed = fd.IsPacked()
-			var elem arrow.DataType
-			switch t := ft.(type) {
-			case *arrow.ListType:
-				elem = t.Elem()
-			case *arrow.LargeListType:
-				elem = t.Elem()
-			case *arrow.FixedSizeListType:
-				elem = t.Elem()
-			case *arrow.NullType:
-				elem = arrow.Null
-			default:
+			var elem arrow.DataType = arrow.Null // an all-null column: every row empty
+			if ef, ok := listElemOf(ft); ok {
+				elem = ef.Type
+			} else if ft.ID() != arrow.NULL {
 				return nil, protoTypeErr(fpath, ft, fd, "a list")
 			}
 			if elem.ID() != arrow.NULL {

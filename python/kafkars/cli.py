@@ -151,26 +151,31 @@ def _topics(args: argparse.Namespace) -> list[SourceTopic]:
     return topics
 
 
+def _schema_file(args: argparse.Namespace, which: str) -> str | None:
+    """The text of --key-schema/--value-schema FILE, None when not given."""
+    path = getattr(args, f"{which}_schema")
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as exc:
+        raise ConfigError(f"--{which}-schema {path!r}: {exc}") from None
+
+
 def _format(args: argparse.Namespace, which: str) -> Any:
     """The key or value format the options declare (None: raw bytes)."""
     name = getattr(args, f"{which}_format")
     if name is None:
         return None
-    schema_file = getattr(args, f"{which}_schema")
     common: dict[str, Any] = {"on_error": args.on_error}
     registry = args.registry
     if name == "json":
-        if schema_file or registry:
+        if getattr(args, f"{which}_schema") or registry:
             raise ConfigError(f"--{which}-format json takes no --{which}-schema or --registry: the schema is inferred from a sample")
         return Json(**common)
     if name == "avro":
-        schema = None
-        if schema_file:
-            try:
-                with open(schema_file, encoding="utf-8") as f:
-                    schema = f.read()
-            except OSError as exc:
-                raise ConfigError(f"--{which}-schema {schema_file!r}: {exc}") from None
+        schema = _schema_file(args, which)
         if schema is None and registry is None:
             raise ConfigError(f"--{which}-format avro needs --{which}-schema FILE.avsc or --registry URL")
         return Avro(schema=schema, registry=registry, **common)
@@ -395,14 +400,7 @@ def cmd_produce(args: argparse.Namespace) -> int:
     for role in ("key", "value"):
         fmt = getattr(args, f"{role}_format")
         if fmt == "avro":
-            schema_file = getattr(args, f"{role}_schema")
-            schema = None
-            if schema_file:
-                try:
-                    with open(schema_file, encoding="utf-8") as fh:
-                        schema = fh.read()
-                except OSError as exc:
-                    raise ConfigError(f"--{role}-schema {schema_file!r}: {exc}") from None
+            schema = _schema_file(args, role)
             if not args.registry and schema is None:
                 raise ConfigError(f"--{role}-format avro needs --registry URL (the writer schema is registered there) "
                                   f"or --{role}-schema FILE.avsc (raw datums of it)")
