@@ -596,3 +596,20 @@ def test_cli_produces_avro_with_a_schema_file(kafka, tool: KafkaTool, topic_name
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert pq.read_table(out).column(topic).to_pylist() == [_expected_order(i) for i in range(200)]
+
+
+def test_produce_avro_derived_schema_refused(config: dict[str, str], tool: KafkaTool, registry: LocalRegistry, topic_name: str) -> None:
+    # A subject with BACKWARD compatibility and a schema of its own: the
+    # derived schema is refused; the error says so and how to write with
+    # the subject's schema, and nothing is sent.
+    import urllib.request
+
+    topic = new_topic(tool, topic_name, 1)
+    register(registry.url, f"{topic}-value", json.dumps(ORDER_AVRO))
+    req = urllib.request.Request(f"{registry.url}/config/{topic}-value", method="PUT", data=json.dumps({"compatibility": "BACKWARD"}).encode(),
+                                 headers={"Content-Type": "application/vnd.schemaregistry.v1+json"})
+    urllib.request.urlopen(req, timeout=10).close()
+    table = pa.table({"v": pa.array([{"id": 1, "extra": "x"}], pa.struct([("id", pa.int64()), ("extra", pa.string())]))})
+    with pytest.raises(kafkars.ProduceError, match=r"the subject has a schema already.*pass it: Avro\(schema=\.\.\., registry=\.\.\.\)\); nothing was sent"):
+        kafkars.produce(config, topic, table, value="v", value_format=Avro(registry=registry.url))
+    assert kafkars.read_topics(config, [SourceTopic.from_earliest(topic)]).num_rows == 0

@@ -476,12 +476,18 @@ func (s *Send) registerSchemas() error {
 			t.SetSchemaID(id)
 		} else {
 			id, err = c.Register(t.Subject, t.Schema)
-			c.Close()
 			if err != nil {
+				hint := ""
+				if _, lerr := c.Latest(t.Subject); lerr == nil && !t.GivenSchema() {
+					hint = " (the subject has a schema already, and the one derived from the column's type is not it: " +
+						"to write with the subject's schema, pass it: Avro(schema=..., registry=...))"
+				}
+				c.Close()
 				return &core.Error{Kind: core.KindProduce, Msg: fmt.Sprintf(
-					"producing to topic %q: registering the %s schema of column %q under subject %q: %v; nothing was sent",
-					s.plan.Spec.Topic, t.Role, t.Column, t.Subject, err)}
+					"producing to topic %q: registering the %s schema of column %q under subject %q: %v%s; nothing was sent",
+					s.plan.Spec.Topic, t.Role, t.Column, t.Subject, err, hint)}
 			}
+			c.Close()
 			t.SetSchemaID(id)
 		}
 		s.result.Schemas = append(s.result.Schemas, SchemaInfo{Role: t.Role, Subject: t.Subject, ID: id})
