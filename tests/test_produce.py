@@ -111,7 +111,7 @@ def test_typed_columns_as_json_read_back_with_the_decoder(config: dict[str, str]
              "blob": bytes([i, 0, 255]), "ok": i % 2 == 0} for i in range(50)]
     rows[7] = None
     t = pa.table({"value": pa.array(rows, st), "ts": pa.array([T0 + i for i in range(50)], pa.timestamp("ms"))})
-    kafkars.produce(config, topic_name, t, timestamp="ts")
+    kafkars.produce(config, topic_name, t, timestamp="ts", value_format=Json())  # Json(): the same as the default
     raw = replay(config, topic_name)
     assert raw["value"][7].as_py() is None
     assert raw["value"][0].as_py().startswith(b'{"id":0,"sym":"S\\"0\\n","px":0,')
@@ -119,6 +119,10 @@ def test_typed_columns_as_json_read_back_with_the_decoder(config: dict[str, str]
     decoded = typed.column(typed.column_names[-1]).to_pylist()
     assert decoded[:7] + decoded[8:] == [
         {**r, "at": pa.scalar(r["at"], pa.timestamp("ms", tz="UTC")).as_py()} for r in rows[:7] + rows[8:]]
+    with pytest.raises(kafkars.ConfigError, match="Json.. takes no arguments when producing"):
+        kafkars.produce(config, topic_name, t, value_format=Json(schema=pa.schema(list(st))))
+    with pytest.raises(kafkars.ConfigError, match=r"value_format must be None or kafkars.Json\(\) \(JSON\), kafkars.Avro"):
+        kafkars.produce(config, topic_name, t, value_format="avro")
 
 
 def test_polars_and_duckdb_inputs(config: dict[str, str], tool: KafkaTool, topic_name: str) -> None:

@@ -127,12 +127,17 @@ def _reader(data: ArrowData) -> tuple[pa.RecordBatchReader, int | None]:
 def _format_arg(name: str, f: Any) -> dict[str, Any] | None:
     """The produce spec of a key or value format: None (JSON), Avro with a
     registry, or Protobuf with descriptors or a registry."""
-    from kafkars.formats import Avro, Protobuf, _registry
+    from kafkars.formats import Avro, Json, Protobuf, _registry
 
     if f is None or f == "json":
         return None
+    if isinstance(f, Json):
+        if f.schema is not None or f.column is not None or f.on_error != "raise" or not f.keep_raw:
+            raise ConfigError(f"{name}: Json() takes no arguments when producing: the JSON is written from the "
+                              f"column's Arrow type")
+        return None
     if not isinstance(f, (Avro, Protobuf)):
-        raise ConfigError(f"{name} must be None (JSON), kafkars.Avro(registry=...) or "
+        raise ConfigError(f"{name} must be None or kafkars.Json() (JSON), kafkars.Avro(registry=... or schema=...) or "
                           f"kafkars.Protobuf(descriptors=... or registry=...), got {f!r}")
     if f.column is not None or f.on_error != "raise" or not f.keep_raw:
         raise ConfigError(f"{name}: column, on_error and keep_raw are for reading; producing uses registry, "
@@ -334,7 +339,7 @@ def produce(
         progress: a progress bar on stderr; default: on a terminal for
             inputs of 200 000 rows or more (or of unknown size).
         startup_timeout_ms: how long to wait for the topic's metadata.
-        key_format, value_format: None (JSON) or
+        key_format, value_format: None or ``kafkars.Json()`` (JSON), or
             ``kafkars.Avro(registry=URL)``: the Avro writer schema is
             derived from the column's Arrow type, registered under
             ``subject`` (default ``"<topic>-value"`` / ``"<topic>-key"``)
