@@ -309,7 +309,8 @@ func (b *batchBuilder) addBinary(pi int32, data []byte, r *rec) {
 	}
 	b.ko[row+1] = b.kPos
 	if vl := r.vLen; vl >= 0 && b.rawVal[pi] {
-		copy(b.vd[b.vPos:], data[r.vOff:r.vOff+uint32(vl)])
+		vo := r.vOff()
+		copy(b.vd[b.vPos:], data[vo:vo+uint32(vl)])
 		b.vPos += vl
 		if b.vv != nil {
 			b.vv[row>>3] |= 1 << (row & 7)
@@ -338,7 +339,7 @@ func (b *batchBuilder) addViews(pi int32, c *chunk, r *rec) {
 	h = &b.vvw[row]
 	*h = arrow.ViewHeader{}
 	if vl := r.vLen; vl >= 0 && b.rawVal[pi] {
-		b.setView(h, c, r.vOff, vl)
+		b.setView(h, c, r.vOff(), vl)
 		if b.vv != nil {
 			b.vv[row>>3] |= 1 << (row & 7)
 		}
@@ -391,7 +392,8 @@ func (b *batchBuilder) addTyped(pi int32, cols []int, data []byte, r *rec) rowOu
 		} else {
 			null = r.vLen < 0
 			if !null {
-				raw = data[r.vOff : r.vOff+uint32(r.vLen)]
+				vo := r.vOff()
+				raw = data[vo : vo+uint32(r.vLen)]
 			}
 		}
 		if null { // a null key or value (a tombstone) decodes to null
@@ -452,7 +454,8 @@ func (b *batchBuilder) addHeaders(data []byte, r *rec) {
 		b.hb.Append(true)
 	}
 	if hl := r.hLen; hl > 0 {
-		blob := data[r.hOff : r.hOff+uint32(hl)]
+		ho := r.hOff()
+		blob := data[ho : ho+uint32(hl)]
 		_ = source.RangeHeaders(blob, func(name, value []byte) {
 			if b.hs != nil && b.hm == nil {
 				b.hs.Append(true)

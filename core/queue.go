@@ -32,18 +32,26 @@ const (
 	minPooled = 32
 )
 
-// rec is one held record's metadata; its bytes are in chunk.data.
+// rec is one held record's metadata; its bytes are in chunk.data: the
+// key at kOff, then the value, then the headers. 40 bytes: the merge reads
+// one rec per record of every partition, and at many partitions these
+// reads miss the cache, so the value's and the headers' offsets are
+// computed rather than stored.
 type rec struct {
 	off  int64 // offset
 	ts   int64 // timestamp as delivered
 	eff  int64 // order timestamp: max(ts, previous eff) in the partition
 	kOff uint32
-	vOff uint32
-	hOff uint32
 	kLen int32 // -1: null
 	vLen int32 // -1: null
 	hLen int32 // 0: none
 }
+
+// vOff is where the value starts in the chunk's data.
+func (r *rec) vOff() uint32 { return r.kOff + uint32(max(r.kLen, 0)) }
+
+// hOff is where the headers start in the chunk's data.
+func (r *rec) hOff() uint32 { return r.vOff() + uint32(max(r.vLen, 0)) }
 
 type chunk struct {
 	recs []rec
@@ -176,12 +184,10 @@ func (q *queue) push(pool *chunkPool, off, ts, eff int64, key []byte, keyNull bo
 		r.kLen = int32(len(key))
 		d = append(d, key...)
 	}
-	r.vOff = uint32(len(d))
 	if !valNull {
 		r.vLen = int32(len(val))
 		d = append(d, val...)
 	}
-	r.hOff = uint32(len(d))
 	d = append(d, hdr...)
 	c.data = d
 	c.recs = append(c.recs, r)
