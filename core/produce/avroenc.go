@@ -180,14 +180,15 @@ func orColumn(path string, dt arrow.DataType) string {
 	return "field " + path
 }
 
-// avroFail is a value of a row that the schema cannot hold. The path to
-// the field is built on the way out, so that rows that encode build none.
-type avroFail struct {
+// valueFail is a value of a row that the schema (Avro or Protobuf) cannot
+// hold. The path to the field is built on the way out, so that rows that
+// encode build none.
+type valueFail struct {
 	path string // "" for the column itself
 	msg  string
 }
 
-func (e *avroFail) Error() string {
+func (e *valueFail) Error() string {
 	if e.path == "" {
 		return e.msg
 	}
@@ -195,7 +196,7 @@ func (e *avroFail) Error() string {
 }
 
 // in prefixes the failure's path with a parent step ("name" or "[]").
-func (e *avroFail) in(step string) *avroFail {
+func (e *valueFail) in(step string) *valueFail {
 	switch {
 	case e.path == "":
 		e.path = step
@@ -207,8 +208,8 @@ func (e *avroFail) in(step string) *avroFail {
 	return e
 }
 
-func fail(format string, args ...any) *avroFail {
-	return &avroFail{msg: fmt.Sprintf(format, args...)}
+func fail(format string, args ...any) *valueFail {
+	return &valueFail{msg: fmt.Sprintf(format, args...)}
 }
 
 // AppendAvro appends the Avro datum of arr[i] (not null) to buf.
@@ -231,7 +232,7 @@ func appendBytes(buf []byte, b []byte) []byte {
 }
 
 // appendNullable writes a ["null", T] union.
-func appendNullable(buf []byte, arr arrow.Array, i int) ([]byte, *avroFail) {
+func appendNullable(buf []byte, arr arrow.Array, i int) ([]byte, *valueFail) {
 	if arr.IsNull(i) {
 		return append(buf, 0), nil // branch 0: null
 	}
@@ -240,14 +241,14 @@ func appendNullable(buf []byte, arr arrow.Array, i int) ([]byte, *avroFail) {
 
 // appendField writes arr[i] as a field, list item or map value: a union
 // when nullable.
-func appendField(buf []byte, arr arrow.Array, i int, nullable bool) ([]byte, *avroFail) {
+func appendField(buf []byte, arr arrow.Array, i int, nullable bool) ([]byte, *valueFail) {
 	if nullable {
 		return appendNullable(buf, arr, i)
 	}
 	return appendAvro(buf, arr, i)
 }
 
-func appendAvro(buf []byte, arr arrow.Array, i int) ([]byte, *avroFail) {
+func appendAvro(buf []byte, arr arrow.Array, i int) ([]byte, *valueFail) {
 	if arr.IsNull(i) {
 		if _, ok := arr.(*array.Null); ok {
 			return buf, nil
@@ -334,7 +335,7 @@ func appendAvro(buf []byte, arr arrow.Array, i int) ([]byte, *avroFail) {
 		return appendLong(buf, int64(a.Value(i))), nil
 	case *array.Struct:
 		st := a.DataType().(*arrow.StructType)
-		var err *avroFail
+		var err *valueFail
 		for j := 0; j < a.NumField(); j++ {
 			f := st.Field(j)
 			if buf, err = appendField(buf, a.Field(j), i, f.Nullable); err != nil {
@@ -348,7 +349,7 @@ func appendAvro(buf []byte, arr arrow.Array, i int) ([]byte, *avroFail) {
 		nullable := a.DataType().(*arrow.MapType).ItemField().Nullable
 		if end > start {
 			buf = appendLong(buf, end-start)
-			var err *avroFail
+			var err *valueFail
 			for j := int(start); j < int(end); j++ {
 				if buf, err = appendAvro(buf, keys, j); err != nil {
 					return buf, err.in("{key}")
@@ -365,7 +366,7 @@ func appendAvro(buf []byte, arr arrow.Array, i int) ([]byte, *avroFail) {
 		nullable := listElem(a.DataType()).Nullable
 		if end > start {
 			buf = appendLong(buf, end-start)
-			var err *avroFail
+			var err *valueFail
 			for j := int(start); j < int(end); j++ {
 				if buf, err = appendField(buf, vals, j, nullable); err != nil {
 					return buf, err.in("[]")

@@ -44,7 +44,7 @@ import (
 )
 
 // avroEnc writes one value of a column (row i) as its Avro node says.
-type avroEnc func(buf []byte, col arrow.Array, i int) ([]byte, *avroFail)
+type avroEnc func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail)
 
 // AvroWriter writes rows of a column as datums of a given schema.
 type AvroWriter struct {
@@ -99,7 +99,7 @@ func planAvro(n *avrodec.Node, dt arrow.DataType, path string) (avroEnc, error) 
 		if err != nil {
 			return nil, err
 		}
-		return func(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+		return func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 			if col.IsNull(i) {
 				return inner(buf, col, i) // the null handling is the value plan's
 			}
@@ -118,7 +118,7 @@ func planAvro(n *avrodec.Node, dt arrow.DataType, path string) (avroEnc, error) 
 		return enc, nil
 	}
 	what := avroTypeName(n)
-	return func(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+	return func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 		if col.IsNull(i) {
 			return buf, fail("null, but the schema's type here is %s, not a union with null", what)
 		}
@@ -163,7 +163,7 @@ func planUnion(n *avrodec.Node, dt arrow.DataType, path string) (avroEnc, error)
 	}
 	what := avroTypeName(n)
 	nullIdx, idx := int64(nullAt), int64(branch)
-	return func(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+	return func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 		if col.IsNull(i) {
 			if nullIdx < 0 {
 				return buf, fail("null, but the schema's %s has no null branch", what)
@@ -185,10 +185,10 @@ func planValue(n *avrodec.Node, dt arrow.DataType, path string) (avroEnc, error)
 		if id != arrow.NULL {
 			return nil, planErr(path, dt, n, "an all-null column")
 		}
-		return func(buf []byte, _ arrow.Array, _ int) ([]byte, *avroFail) { return buf, nil }, nil
+		return func(buf []byte, _ arrow.Array, _ int) ([]byte, *valueFail) { return buf, nil }, nil
 	case "boolean":
 		if id == arrow.BOOL {
-			return func(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+			return func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 				if col.(*array.Boolean).Value(i) {
 					return append(buf, 1), nil
 				}
@@ -205,7 +205,7 @@ func planValue(n *avrodec.Node, dt arrow.DataType, path string) (avroEnc, error)
 			lo, hi = math.MinInt64, math.MaxInt64
 		}
 		typ := n.Type
-		return func(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+		return func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 			v, u := intValue(col, i)
 			if u != 0 || v < lo || v > hi {
 				return buf, fail("%s does not fit Avro's %s", col.ValueStr(i), typ)
@@ -228,11 +228,11 @@ func planValue(n *avrodec.Node, dt arrow.DataType, path string) (avroEnc, error)
 			return floatValue(col, i)
 		}
 		if n.Type == "double" {
-			return func(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+			return func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 				return binary.LittleEndian.AppendUint64(buf, math.Float64bits(get(col, i))), nil
 			}, nil
 		}
-		return func(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+		return func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 			x := get(col, i)
 			if math.Abs(x) > math.MaxFloat32 && !math.IsInf(x, 0) {
 				return buf, fail("%g does not fit Avro's float", x)
@@ -257,7 +257,7 @@ func planValue(n *avrodec.Node, dt arrow.DataType, path string) (avroEnc, error)
 			return nil, planErr(path, dt, n, fmt.Sprintf("fixed_size_binary[%d] or binary of %d bytes", n.Size, n.Size))
 		}
 		size := n.Size
-		return func(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+		return func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 			b := bytesValue(col, i)
 			if len(b) != size {
 				return buf, fail("%d bytes, but the schema's fixed takes %d", len(b), size)
@@ -273,7 +273,7 @@ func planValue(n *avrodec.Node, dt arrow.DataType, path string) (avroEnc, error)
 			index[s] = int64(k)
 		}
 		name, symbols := n.Name, n.Symbols
-		return func(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+		return func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 			s := bytesValue(col, i)
 			k, ok := index[string(s)]
 			if !ok {
@@ -290,13 +290,13 @@ func planValue(n *avrodec.Node, dt arrow.DataType, path string) (avroEnc, error)
 		if err != nil {
 			return nil, err
 		}
-		return func(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+		return func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 			l := col.(array.ListLike)
 			start, end := l.ValueOffsets(i)
 			if end > start {
 				buf = appendLong(buf, end-start)
 				vals := l.ListValues()
-				var err *avroFail
+				var err *valueFail
 				for j := int(start); j < int(end); j++ {
 					if buf, err = items(buf, vals, j); err != nil {
 						return buf, err.in("[]")
@@ -314,13 +314,13 @@ func planValue(n *avrodec.Node, dt arrow.DataType, path string) (avroEnc, error)
 		if err != nil {
 			return nil, err
 		}
-		return func(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+		return func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 			m := col.(*array.Map)
 			start, end := m.ValueOffsets(i)
 			if end > start {
 				buf = appendLong(buf, end-start)
 				keys, items := m.Keys(), m.Items()
-				var err *avroFail
+				var err *valueFail
 				for j := int(start); j < int(end); j++ {
 					buf = appendBytes(buf, bytesValue(keys, j))
 					if buf, err = values(buf, items, j); err != nil {
@@ -336,7 +336,7 @@ func planValue(n *avrodec.Node, dt arrow.DataType, path string) (avroEnc, error)
 	return nil, planErr(path, dt, n, "a type kafkars can write there")
 }
 
-func appendBinaryValue(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+func appendBinaryValue(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 	return appendBytes(buf, bytesValue(col, i)), nil
 }
 
@@ -380,9 +380,9 @@ func planRecord(n *avrodec.Node, dt arrow.DataType, path string) (avroEnc, error
 		}
 		parts[k] = part{child: idx, enc: enc, name: f.Name}
 	}
-	return func(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+	return func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 		s := col.(*array.Struct)
-		var err *avroFail
+		var err *valueFail
 		for k := range parts {
 			p := &parts[k]
 			if p.child < 0 {
@@ -413,7 +413,7 @@ func planLogical(n *avrodec.Node, dt arrow.DataType, path string) (avroEnc, bool
 		if n.Type == "bytes" {
 			size = 0
 		}
-		return func(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+		return func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 			b := decimalBytes(col, i)
 			if size == 0 {
 				return appendBytes(buf, b), nil
@@ -433,11 +433,11 @@ func planLogical(n *avrodec.Node, dt arrow.DataType, path string) (avroEnc, bool
 	case "date":
 		switch dt.ID() {
 		case arrow.DATE32:
-			return func(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+			return func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 				return appendLong(buf, int64(col.(*array.Date32).Value(i))), nil
 			}, true, nil
 		case arrow.DATE64:
-			return func(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+			return func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 				return appendLong(buf, floorDiv(int64(col.(*array.Date64).Value(i)), 86_400_000)), nil
 			}, true, nil
 		}
@@ -455,7 +455,7 @@ func planLogical(n *avrodec.Node, dt arrow.DataType, path string) (avroEnc, bool
 		if n.Logical == "time-micros" {
 			to = arrow.Microsecond
 		}
-		return func(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+		return func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 			var v int64
 			switch a := col.(type) {
 			case *array.Time32:
@@ -479,7 +479,7 @@ func planLogical(n *avrodec.Node, dt arrow.DataType, path string) (avroEnc, bool
 			to = arrow.Nanosecond
 		}
 		from := t.Unit
-		return func(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+		return func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 			v := int64(col.(*array.Timestamp).Value(i))
 			if from < to && (v > math.MaxInt64/unitScale(from, to) || v < math.MinInt64/unitScale(from, to)) {
 				return buf, fail("timestamp %s is out of the range of %s", col.ValueStr(i), n.Logical)

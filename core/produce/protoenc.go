@@ -344,7 +344,7 @@ func (e *ProtoEncoder) Append(buf []byte, arr arrow.Array, i int) ([]byte, error
 	return out, nil
 }
 
-func (m *protoMsg) append(buf []byte, a *array.Struct, i int) ([]byte, *avroFail) {
+func (m *protoMsg) append(buf []byte, a *array.Struct, i int) ([]byte, *valueFail) {
 	// oneof members written so far, by oneof: the struct child index + 1
 	var seenArr [4]int
 	var seen []int
@@ -364,7 +364,7 @@ func (m *protoMsg) append(buf []byte, a *array.Struct, i int) ([]byte, *avroFail
 			}
 			continue
 		}
-		var err *avroFail
+		var err *valueFail
 		switch f.card {
 		case cardSingle:
 			if f.oneof >= 0 {
@@ -401,7 +401,7 @@ func unwrap(col arrow.Array, i int) arrow.Array {
 	return c
 }
 
-func (f *protoField) appendSingle(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+func (f *protoField) appendSingle(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 	col, i = deref(col, i)
 	v := &f.val
 	if !f.presence && v.msg == nil && v.wkt == wktNone {
@@ -444,7 +444,7 @@ func isDefault(col arrow.Array, i int) bool {
 }
 
 // appendTagged writes one value with its tag.
-func (v *protoVal) appendTagged(buf []byte, num protowire.Number, col arrow.Array, i int) ([]byte, *avroFail) {
+func (v *protoVal) appendTagged(buf []byte, num protowire.Number, col arrow.Array, i int) ([]byte, *valueFail) {
 	col, i = deref(col, i)
 	switch {
 	case v.kind == protoreflect.GroupKind:
@@ -456,14 +456,14 @@ func (v *protoVal) appendTagged(buf []byte, num protowire.Number, col arrow.Arra
 		return protowire.AppendTag(buf, num, protowire.EndGroupType), nil
 	case v.kind == protoreflect.MessageKind:
 		buf = protowire.AppendTag(buf, num, protowire.BytesType)
-		return appendDelimited(buf, func(b []byte) ([]byte, *avroFail) { return v.appendMessage(b, col, i) })
+		return appendDelimited(buf, func(b []byte) ([]byte, *valueFail) { return v.appendMessage(b, col, i) })
 	}
 	buf = protowire.AppendTag(buf, num, wireType(v.kind))
 	return v.appendScalar(buf, col, i)
 }
 
 // appendMessage writes the body of a message value (no tag, no length).
-func (v *protoVal) appendMessage(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+func (v *protoVal) appendMessage(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 	if d, ok := col.(*array.Dictionary); ok {
 		col, i = d.Dictionary(), d.GetValueIndex(i)
 	}
@@ -525,7 +525,7 @@ func appendSecondsNanos(buf []byte, sec int64, nanos int32) []byte {
 
 // appendDelimited writes a length-prefixed body: one byte is reserved for
 // the length, and the body moved when its length needs more.
-func appendDelimited(buf []byte, body func([]byte) ([]byte, *avroFail)) ([]byte, *avroFail) {
+func appendDelimited(buf []byte, body func([]byte) ([]byte, *valueFail)) ([]byte, *valueFail) {
 	at := len(buf)
 	buf = append(buf, 0)
 	buf, err := body(buf)
@@ -623,7 +623,7 @@ func bytesValue(col arrow.Array, i int) []byte {
 func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // appendScalar writes one scalar value without its tag.
-func (v *protoVal) appendScalar(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+func (v *protoVal) appendScalar(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 	if d, ok := col.(*array.Dictionary); ok {
 		col, i = d.Dictionary(), d.GetValueIndex(i)
 	}
@@ -696,7 +696,7 @@ func intRange(k protoreflect.Kind) (lo, hi int64, name string) {
 }
 
 // enumNumber is the number of an enum value given by name or number.
-func (v *protoVal) enumNumber(col arrow.Array, i int) (int32, *avroFail) {
+func (v *protoVal) enumNumber(col arrow.Array, i int) (int32, *valueFail) {
 	vals := v.enum.Values()
 	if isString(col.DataType()) {
 		name := bytesValue(col, i)
@@ -733,7 +733,7 @@ func enumNames(ed protoreflect.EnumDescriptor) string {
 	return strings.Join(names, ", ")
 }
 
-func (f *protoField) appendList(buf []byte, col arrow.Array, i int) ([]byte, *avroFail) {
+func (f *protoField) appendList(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
 	if col.DataType().ID() == arrow.NULL {
 		return buf, nil
 	}
@@ -750,8 +750,8 @@ func (f *protoField) appendList(buf []byte, col arrow.Array, i int) ([]byte, *av
 	}
 	if f.packed && wireType(f.val.kind) != protowire.BytesType && f.val.kind != protoreflect.GroupKind {
 		buf = protowire.AppendTag(buf, f.num, protowire.BytesType)
-		return appendDelimited(buf, func(b []byte) ([]byte, *avroFail) {
-			var err *avroFail
+		return appendDelimited(buf, func(b []byte) ([]byte, *valueFail) {
+			var err *valueFail
 			for j := int(start); j < int(end); j++ {
 				if b, err = f.val.appendScalar(b, vals, j); err != nil {
 					return b, err.in("[]")
@@ -760,7 +760,7 @@ func (f *protoField) appendList(buf []byte, col arrow.Array, i int) ([]byte, *av
 			return b, nil
 		})
 	}
-	var err *avroFail
+	var err *valueFail
 	for j := int(start); j < int(end); j++ {
 		if buf, err = f.val.appendTagged(buf, f.num, vals, j); err != nil {
 			return buf, err.in("[]")
@@ -769,7 +769,7 @@ func (f *protoField) appendList(buf []byte, col arrow.Array, i int) ([]byte, *av
 	return buf, nil
 }
 
-func (f *protoField) appendMap(buf []byte, a *array.Map, i int) ([]byte, *avroFail) {
+func (f *protoField) appendMap(buf []byte, a *array.Map, i int) ([]byte, *valueFail) {
 	start, end := a.ValueOffsets(i)
 	keys, items := a.Keys(), a.Items()
 	for j := int(start); j < int(end); j++ {
@@ -777,9 +777,9 @@ func (f *protoField) appendMap(buf []byte, a *array.Map, i int) ([]byte, *avroFa
 			return buf, fail("the value of entry %d is null, but Protobuf map values cannot be null", j-int(start)).in("{}")
 		}
 		buf = protowire.AppendTag(buf, f.num, protowire.BytesType)
-		var err *avroFail
-		buf, err = appendDelimited(buf, func(b []byte) ([]byte, *avroFail) {
-			var err *avroFail
+		var err *valueFail
+		buf, err = appendDelimited(buf, func(b []byte) ([]byte, *valueFail) {
+			var err *valueFail
 			if b, err = f.key.appendTagged(b, 1, keys, j); err != nil {
 				return b, err.in("{key}")
 			}
