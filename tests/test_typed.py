@@ -613,3 +613,23 @@ def test_produce_avro_derived_schema_refused(config: dict[str, str], tool: Kafka
     with pytest.raises(kafkars.ProduceError, match=r"the subject has a schema already.*pass it: Avro\(schema=\.\.\., registry=\.\.\.\)\); nothing was sent"):
         kafkars.produce(config, topic, table, value="v", value_format=Avro(registry=registry.url))
     assert kafkars.read_topics(config, [SourceTopic.from_earliest(topic)]).num_rows == 0
+
+
+def test_produce_protobuf_keys(config: dict[str, str], tool: KafkaTool, registry: LocalRegistry, topic_name: str) -> None:
+    # key_format=Protobuf(registry=...): the message type from "<topic>-key"; a null key stays null.
+    topic = new_topic(tool, topic_name, 2)
+    pkg = "k" + topic_name.replace("-", "")[-12:]
+    f = proto_file(f"{pkg}/key.proto", pkg, {"Key": [("account", "int32"), ("region", "string")]})
+    Key = message_classes(f)[f"{pkg}.Key"]
+    protobuf_serializer(registry.url, Key, topic=topic, key=True)(Key())  # registers under <topic>-key
+    keys = pa.array([{"account": i, "region": "eu" if i % 2 else "us"} for i in range(200)] + [None],
+                    pa.struct([("account", pa.int32()), ("region", pa.string())]))
+    table = pa.table({"k": keys, "value": pa.array([f"v{i}".encode() for i in range(201)]),
+                      "ts": pa.array([T0 + i for i in range(201)], pa.int64())})
+    res = kafkars.produce(config, topic, table, key="k", timestamp="ts", key_format=Protobuf(registry=registry.url))
+    assert res.records == 201 and res.schemas["key"][0] == f"{topic}-key"
+    out = kafkars.read_topics(config, [SourceTopic.from_earliest(topic, key=Protobuf(registry=registry.url))])
+    got = dict(zip(out.column("value").to_pylist(), out.column(f"{topic}_key").to_pylist()))
+    assert got == {f"v{i}".encode(): k for i, k in enumerate(keys.to_pylist())}
+    raw_key = out.column("key")[5].as_py()
+    assert Key.FromString(raw_key[6:]).account == 5 and raw_key[5:6] == b"\x00"  # framing, then message index [0]

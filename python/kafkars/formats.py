@@ -219,6 +219,12 @@ class Protobuf(_Format):
             ``"<topic>-value"`` or ``"<topic>-key"``).
         framing: ``"raw"`` or ``"confluent"`` (default: confluent with a
             registry, raw without).
+
+    As a ``produce()`` format: rows of a struct column are written as
+    messages of ``message``, taken from ``descriptors`` (raw messages) or
+    from the latest schema of ``subject`` in ``registry`` (framed with its
+    id and the message's index path); struct fields are matched to message
+    fields by name.
     """
 
     message: str | None = None
