@@ -185,6 +185,13 @@ def test_bad_values_name_their_row(config: dict[str, str], tool: KafkaTool, topi
     bad_h = pa.array([[("a", b"1")], [(None, b"2")]], HEADERS)
     with pytest.raises(ProduceError, match="row 1 failed: headers: a header with a null name"):
         kafkars.produce(config, topic_name, pa.table({"value": [b"a"] * 2, "h": bad_h}), headers="h")
+    # deep in one large record batch (sent in slices): the row is counted from the start of the input
+    n = 50_000
+    big = pa.table({"value": pa.array([{"i": i} for i in range(n)], pa.struct([("i", pa.int64())])),
+                    "p": pa.array([i % 2 if i != 40_001 else 9 for i in range(n)], pa.int32())})
+    with pytest.raises(ProduceError, match=r"row 40001 \(partition 9\)") as ei:
+        kafkars.produce(config, topic_name, big, partition="p")
+    assert ei.value.row == 40_001 and ei.value.result.records == 40_001
 
 
 def test_column_errors_name_the_column(config: dict[str, str], tool: KafkaTool, topic_name: str) -> None:

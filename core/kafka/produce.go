@@ -289,10 +289,10 @@ func (s *Send) run() {
 		interrupt bool
 	)
 	defer pn.Unpin()
-read:
-	for s.input.Next() {
-		rec := s.input.RecordBatch()
+	// send hands one record batch over; false: hand nothing more over.
+	send := func(rec arrow.RecordBatch) bool {
 		n := rec.NumRows()
+		defer func() { row += n }()
 		b, err := prep.Prepare(rec, row)
 		if err != nil {
 			var re *produce.RowError
@@ -300,16 +300,14 @@ read:
 				failRow = re.Row
 			}
 			stopped = err
-			row += n
-			break
+			return false
 		}
 		rb := toRdk(b, row, &pn)
-		from := int64(0)
-		for from < n {
+		defer pn.Unpin()
+		for from := int64(0); from < n; {
 			if s.abort.Load() {
 				interrupt = true
-				row += n
-				break read
+				return false
 			}
 			next, refused := kp.Produce(rb, from, 100)
 			c := kp.Counts(false)
@@ -320,17 +318,35 @@ read:
 					failPart = partAt(rb, next)
 				}
 				stopped = refused
-				row += n
-				break read
+				return false
 			}
 			if c.FailRow >= 0 || kp.Fatal() != nil {
-				row += n
-				break read // a delivery failed: hand nothing more over
+				return false // a delivery failed: hand nothing more over
 			}
 			from = next
 		}
-		pn.Unpin()
-		row += n
+		return true
+	}
+read:
+	for s.input.Next() {
+		rec := s.input.RecordBatch()
+		total := rec.NumRows()
+		if total <= prepareRows {
+			if !send(rec) {
+				break
+			}
+			continue
+		}
+		// a large batch in slices (zero-copy): encoded columns are prepared
+		// into scratch buffers that stay small, warm and reused
+		for off := int64(0); off < total; off += prepareRows {
+			part := rec.NewSlice(off, min(off+prepareRows, total))
+			ok := send(part)
+			part.Release()
+			if !ok {
+				break read
+			}
+		}
 	}
 	if stopped == nil && !interrupt && s.input.Err() != nil {
 		stopped = fmt.Errorf("reading the input after row %d: %w", row, s.input.Err())
@@ -432,6 +448,12 @@ func (s *Send) failure(reason error, row int64, code int32, part int32, c rdk.Co
 	}
 	return &core.Error{Kind: kind, Msg: b.String(), Cause: reason}
 }
+
+// prepareRows is the most rows prepared and handed over at a time. A
+// 200 000-row table in one record batch, encoded as JSON in one go, grew
+// its scratch buffer to tens of MB, page by page, and the Go collector ran
+// while it did: 3.3 CPU s per million records against 1.0 for Protobuf.
+const prepareRows = 16384
 
 // registerSchemas settles each Avro or Protobuf column with its registry
 // before any record is sent: an Avro column's writer schema is registered

@@ -90,10 +90,14 @@ func appendDecimalText(buf []byte, v int64, scale int32, arr arrow.Array, i int)
 		buf = append(buf, '-')
 		u = -u
 	}
-	var tmp [24]byte
+	var tmp [48]byte // 20 digits and up to 19 zeros in front: no allocation
 	d := strconv.AppendUint(tmp[:0], u, 10)
-	for len(d) <= int(scale) { // at least one digit before the point
-		d = append([]byte{'0'}, d...)
+	if pad := int(scale) + 1 - len(d); pad > 0 { // at least one digit before the point
+		d = d[:len(d)+pad]
+		copy(d[pad:], d[:len(d)-pad])
+		for k := 0; k < pad; k++ {
+			d[k] = '0'
+		}
 	}
 	cut := len(d) - int(scale)
 	frac := d[cut:]
@@ -324,37 +328,74 @@ func split(v int64, unit arrow.TimeUnit) (sec, frac int64, digits int) {
 	return sec, frac, digits
 }
 
+// appendFrac writes "." and frac in digits digits (0 <= frac < 10^digits),
+// zero-padded; nothing when digits is 0.
 func appendFrac(buf []byte, frac int64, digits int) []byte {
 	if digits == 0 {
 		return buf
 	}
-	buf = append(buf, '.')
-	s := strconv.FormatInt(frac, 10)
-	for k := len(s); k < digits; k++ {
-		buf = append(buf, '0')
+	var tmp [10]byte
+	tmp[0] = '.'
+	for k := digits; k > 0; k-- {
+		tmp[k] = byte('0' + frac%10)
+		frac /= 10
 	}
-	return append(buf, s...)
+	return append(buf, tmp[:digits+1]...)
+}
+
+// append2 writes v (0 to 99) in two digits.
+func append2(buf []byte, v int) []byte { return append(buf, byte('0'+v/10), byte('0'+v%10)) }
+
+// appendDateTime writes t as 2006-01-02T15:04:05 (date or time alone when
+// asked), by hand: time.AppendFormat reads its layout on every call. Years
+// outside 0 to 9999 go through AppendFormat.
+func appendDateTime(buf []byte, t time.Time, date, clock bool) []byte {
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		layout := "2006-01-02T15:04:05"
+		switch {
+		case !clock:
+			layout = "2006-01-02"
+		case !date:
+			layout = "15:04:05"
+		}
+		return t.AppendFormat(buf, layout)
+	}
+	if date {
+		buf = append2(append2(buf, y/100), y%100)
+		buf = append2(append(buf, '-'), int(mo))
+		buf = append2(append(buf, '-'), d)
+		if clock {
+			buf = append(buf, 'T')
+		}
+	}
+	if clock {
+		h, m, sec := t.Clock()
+		buf = append2(buf, h)
+		buf = append2(append(buf, ':'), m)
+		buf = append2(append(buf, ':'), sec)
+	}
+	return buf
 }
 
 func appendTimestamp(buf []byte, v int64, unit arrow.TimeUnit) []byte {
 	sec, frac, digits := split(v, unit)
-	t := time.Unix(sec, 0).UTC()
 	buf = append(buf, '"')
-	buf = t.AppendFormat(buf, "2006-01-02T15:04:05")
+	buf = appendDateTime(buf, time.Unix(sec, 0).UTC(), true, true)
 	buf = appendFrac(buf, frac, digits)
 	return append(buf, 'Z', '"')
 }
 
 func appendDate(buf []byte, t time.Time) []byte {
 	buf = append(buf, '"')
-	buf = t.UTC().AppendFormat(buf, "2006-01-02")
+	buf = appendDateTime(buf, t.UTC(), true, false)
 	return append(buf, '"')
 }
 
 func appendTime(buf []byte, v int64, unit arrow.TimeUnit) []byte {
 	sec, frac, digits := split(v, unit)
 	buf = append(buf, '"')
-	buf = time.Unix(sec, 0).UTC().AppendFormat(buf, "15:04:05")
+	buf = appendDateTime(buf, time.Unix(sec, 0).UTC(), false, true)
 	buf = appendFrac(buf, frac, digits)
 	return append(buf, '"')
 }

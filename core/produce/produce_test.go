@@ -2,10 +2,12 @@ package produce
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/big"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -278,6 +280,52 @@ func TestDecimalText(t *testing.T) {
 			if !ok || r.Cmp(want) != 0 || strings.ContainsAny(got, "eE") || (strings.Contains(got, ".") && strings.HasSuffix(got, "0")) {
 				t.Errorf("%d scale %d: %q, want %s", v, scale, got, want.FloatString(int(scale)))
 			}
+		}
+	}
+}
+
+// TestJSONTimeFormats: the hand-written date and time formatting gives what
+// time.AppendFormat gives, at the edges of the years it formats by hand
+// and beyond them, in every unit.
+func TestJSONTimeFormats(t *testing.T) {
+	ref := func(sec, frac int64, digits int, layout string) string {
+		s := time.Unix(sec, 0).UTC().Format(layout)
+		if digits > 0 {
+			s += fmt.Sprintf(".%0*d", digits, frac)
+		}
+		return s
+	}
+	secs := []int64{0, -1, 1, 86399, -86400, 1700000000, -62135596800, -62135596801, 253402300799, 253402300800,
+		-62167219200, -62167219201, 951782400, 4107542400}
+	for _, unit := range []arrow.TimeUnit{arrow.Second, arrow.Millisecond, arrow.Microsecond, arrow.Nanosecond} {
+		for _, s := range secs {
+			for _, f := range []int64{0, 1, 7, 999999999} {
+				v, frac, digits := s, int64(0), 0
+				switch unit {
+				case arrow.Millisecond:
+					v, frac, digits = s*1_000+f%1_000, f%1_000, 3
+				case arrow.Microsecond:
+					v, frac, digits = s*1_000_000+f%1_000_000, f%1_000_000, 6
+				case arrow.Nanosecond:
+					if s > math.MaxInt64/1_000_000_000 || s < math.MinInt64/1_000_000_000+1 {
+						continue
+					}
+					v, frac, digits = s*1_000_000_000+f, f, 9
+				}
+				want := `"` + ref(s, frac, digits, "2006-01-02T15:04:05") + `Z"`
+				if got := string(appendTimestamp(nil, v, unit)); got != want {
+					t.Errorf("timestamp %d %s: %s, want %s", v, unit, got, want)
+				}
+				if got, want := string(appendTime(nil, v, unit)), `"`+ref(s, frac, digits, "15:04:05")+`"`; got != want {
+					t.Errorf("time %d %s: %s, want %s", v, unit, got, want)
+				}
+			}
+		}
+	}
+	for _, s := range secs {
+		d := time.Unix(s, 0)
+		if got, want := string(appendDate(nil, d)), `"`+d.UTC().Format("2006-01-02")+`"`; got != want {
+			t.Errorf("date %d: %s, want %s", s, got, want)
 		}
 	}
 }
