@@ -414,7 +414,8 @@ func planLogical(n *avrodec.Node, dt arrow.DataType, path string) (avroEnc, bool
 			size = 0
 		}
 		return func(buf []byte, col arrow.Array, i int) ([]byte, *valueFail) {
-			b := decimalBytes(col, i)
+			var tmp [40]byte
+			b := decimalTwos(tmp[:0], col, i)
 			if size == 0 {
 				return appendBytes(buf, b), nil
 			}
@@ -510,21 +511,24 @@ func convertUnit(v int64, from, to arrow.TimeUnit) int64 {
 	return v
 }
 
-// decimalBytes is a decimal value as Avro wants it: big-endian two's
-// complement in the fewest bytes.
-func decimalBytes(col arrow.Array, i int) []byte {
-	var b []byte
+// decimalTwos appends a decimal value as Avro wants it to dst: big-endian
+// two's complement in the fewest bytes (no length).
+func decimalTwos(dst []byte, col arrow.Array, i int) []byte {
+	var hi int64
+	var lo uint64
 	switch a := col.(type) {
 	case *array.Decimal32:
-		b = appendDecimal(nil, int64(a.Value(i)>>31), uint64(int64(a.Value(i))))
+		hi, lo = int64(a.Value(i)>>31), uint64(int64(a.Value(i)))
 	case *array.Decimal64:
-		b = appendDecimal(nil, int64(a.Value(i)>>63), uint64(a.Value(i)))
+		hi, lo = int64(a.Value(i)>>63), uint64(a.Value(i))
 	case *array.Decimal128:
 		v := a.Value(i)
-		b = appendDecimal(nil, v.HighBits(), v.LowBits())
+		hi, lo = v.HighBits(), v.LowBits()
 	case *array.Decimal256:
-		return twosComplement(a.Value(i).BigInt())
+		return append(dst, twosComplement(a.Value(i).BigInt())...)
 	}
-	_, k := binary.Varint(b) // appendDecimal wrote a length first
-	return b[k:]
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(hi))
+	binary.BigEndian.PutUint64(b[8:], lo)
+	return append(dst, minimalTwos(b[:])...)
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/kafkars/kafkars/core/decode/avrodec"
 )
 
 // BenchmarkEncode: one typed value column of trades (8 fields: strings,
@@ -60,6 +62,19 @@ func BenchmarkEncode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// Avro with a given schema: the derived one, given back
+	schema, err := AvroSchema(st, "Trade")
+	if err != nil {
+		b.Fatal(err)
+	}
+	node, err := avrodec.ParseWriter(schema)
+	if err != nil {
+		b.Fatal(err)
+	}
+	aw, err := NewAvroWriter(node, st)
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, enc := range []struct {
 		name string
 		fn   func([]byte, arrow.Array, int) []byte
@@ -67,6 +82,13 @@ func BenchmarkEncode(b *testing.B) {
 		{"json", AppendJSON},
 		{"avro", func(buf []byte, a arrow.Array, i int) []byte {
 			out, err := AppendAvro(buf, a, i)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return out
+		}},
+		{"avro-schema", func(buf []byte, a arrow.Array, i int) []byte {
+			out, err := aw.Append(buf, a, i)
 			if err != nil {
 				b.Fatal(err)
 			}
