@@ -240,27 +240,8 @@ func (pr *Preparer) convertPart(col arrow.Array, baseRow int64) ([]int32, []byte
 			out[i] = 0
 			continue
 		}
-		var v int64
-		var big bool
-		switch a := col.(type) {
-		case *array.Int8:
-			v = int64(a.Value(i))
-		case *array.Int16:
-			v = int64(a.Value(i))
-		case *array.Int64:
-			v = a.Value(i)
-		case *array.Uint8:
-			v = int64(a.Value(i))
-		case *array.Uint16:
-			v = int64(a.Value(i))
-		case *array.Uint32:
-			v = int64(a.Value(i))
-		case *array.Uint64:
-			u := a.Value(i)
-			big = u > math.MaxInt32
-			v = int64(u & math.MaxInt32)
-		}
-		if big || v > math.MaxInt32 || v < math.MinInt32 {
+		v, u := intValue(col, i) // u: a uint64 above the int64 range
+		if u != 0 || v > math.MaxInt32 || v < math.MinInt32 {
 			return nil, nil, &RowError{Row: baseRow + int64(i), Column: pr.plan.part.name, Msg: fmt.Sprintf("partition %s is out of range", col.ValueStr(i))}
 		}
 		out[i] = int32(v)
