@@ -296,14 +296,53 @@ func (e *Manager) Commit(async bool, timeout time.Duration) (out []Committed, er
 		}
 		return out, nil
 	}
-	errs, reqErr := e.committer.Commit(parts, offs, timeout)
-	e.mu.Lock()
-	ok := e.recordCommitLocked(parts, offs, errs, reqErr)
-	e.mu.Unlock()
-	if !ok {
-		return nil, e.commitError(reqErr, errs, parts)
+	deadline := time.Now().Add(timeout)
+	for {
+		errs, reqErr := e.committer.Commit(parts, offs, max(time.Until(deadline), time.Millisecond))
+		if rebalancing(errs, reqErr) && time.Until(deadline) > commitRetryWait {
+			// A rebalance moved the group on while the commit was sent
+			// (under the consumer protocol the member's epoch went stale):
+			// librdkafka heartbeats at once but does not retry a manual
+			// commit. Commit again, once caught up, what is still owned.
+			time.Sleep(commitRetryWait)
+			e.finishRevokes(false)
+			e.mu.Lock()
+			parts, offs = e.commitListLocked()
+			e.mu.Unlock()
+			if len(parts) == 0 {
+				return nil, nil // revoked meanwhile: handed back, committed with it
+			}
+			out = out[:0]
+			for k, i := range parts {
+				out = append(out, Committed{Topic: e.parts[i].Topic, Partition: e.parts[i].Partition, Offset: offs[k]})
+			}
+			continue
+		}
+		e.mu.Lock()
+		ok := e.recordCommitLocked(parts, offs, errs, reqErr)
+		e.mu.Unlock()
+		if !ok {
+			return nil, e.commitError(reqErr, errs, parts)
+		}
+		return out, nil
 	}
-	return out, nil
+}
+
+// commitRetryWait is how long a commit refused during a rebalance waits
+// before it is sent again (within the caller's timeout).
+const commitRetryWait = 100 * time.Millisecond
+
+// rebalancing reports a commit refused because the group was rebalancing.
+func rebalancing(errs []error, reqErr error) bool {
+	if errors.Is(reqErr, source.ErrRebalancing) {
+		return true
+	}
+	for _, err := range errs {
+		if errors.Is(err, source.ErrRebalancing) {
+			return true
+		}
+	}
+	return false
 }
 
 // commitListLocked is what Commit stores: the partitions that returned a

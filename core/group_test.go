@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"math/rand"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +25,8 @@ type fakeGroup struct {
 	committed map[int32]int64
 	applied   []string // "assign 0@5" / "revoke 1" in call order
 	commits   int
+	// refuse: the next commits refused as during a rebalance (-1: all)
+	refuse int
 }
 
 func newFakeGroup(seed int64, s scripted, owned bool) *fakeGroup {
@@ -86,10 +89,20 @@ func (g *fakeGroup) Commit(parts []int32, offsets []int64, timeout time.Duration
 	g.gmu.Lock()
 	defer g.gmu.Unlock()
 	g.commits++
+	errs := make([]error, len(parts))
+	if g.refuse != 0 {
+		if g.refuse > 0 {
+			g.refuse--
+		}
+		for k := range errs {
+			errs[k] = fmt.Errorf("commit: Broker: The member epoch is stale: %w", source.ErrRebalancing)
+		}
+		return errs, nil
+	}
 	for k, p := range parts {
 		g.committed[p] = offsets[k]
 	}
-	return make([]error, len(parts)), nil
+	return errs, nil
 }
 
 func (g *fakeGroup) CommitAsync(parts []int32, offsets []int64) error {
@@ -242,6 +255,57 @@ func TestCommitErrors(t *testing.T) {
 	m.Close()
 	if _, err := m.Commit(false, time.Second); KindOf(err) != KindClosed {
 		t.Fatalf("commit after close: %v", err)
+	}
+}
+
+// TestCommitRetriesDuringRebalance: a commit refused because the group is
+// rebalancing is sent again until the caller's timeout; it then fails
+// naming the cause, within the timeout.
+func TestCommitRetriesDuringRebalance(t *testing.T) {
+	recs := []source.Msg{{Kind: source.Record, Partition: 0, Offset: 0, Timestamp: 1}, {Kind: source.Record, Partition: 0, Offset: 1, Timestamp: 2}}
+	s := scripted{parts: []PartitionInfo{{Topic: "t0", Partition: 0, Start: 0, End: 2}}, records: [][]source.Msg{recs}}
+	for _, tc := range []struct {
+		name    string
+		refuse  int
+		timeout time.Duration
+		ok      bool
+		commits int
+	}{
+		{"refused twice", 2, 5 * time.Second, true, 3},
+		{"refused until the timeout", -1, 350 * time.Millisecond, false, 0},
+		{"no time to retry", -1, 50 * time.Millisecond, false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := newFakeGroup(1, s, true)
+			m := NewGroupManager(testOpts(t, Options{LingerMs: ip(0)}), s.parts, src, memory.NewGoAllocator(), nil, GroupOptions{GroupID: "g"})
+			defer m.Close()
+			ret := newReturned(s.parts)
+			waitFor(t, m, ret, "both rows", func() bool { return len(ret.offs[0]) == 2 })
+			src.gmu.Lock()
+			src.refuse = tc.refuse
+			src.gmu.Unlock()
+			t0 := time.Now()
+			got, err := m.Commit(false, tc.timeout)
+			took := time.Since(t0)
+			if tc.ok != (err == nil) {
+				t.Fatalf("commit: %v, %v", got, err)
+			}
+			if !tc.ok && !strings.Contains(err.Error(), "member epoch is stale") {
+				t.Fatalf("error does not name the cause: %v", err)
+			}
+			if took > tc.timeout+200*time.Millisecond {
+				t.Fatalf("commit took %v, past its %v timeout", took, tc.timeout)
+			}
+			src.gmu.Lock()
+			n, committed := src.commits, src.committed[0]
+			src.gmu.Unlock()
+			if tc.commits > 0 && n != tc.commits {
+				t.Fatalf("%d commit requests, want %d", n, tc.commits)
+			}
+			if tc.ok && (committed != 2 || len(got) != 1 || got[0].Offset != 2) {
+				t.Fatalf("committed %d, returned %v", committed, got)
+			}
+		})
 	}
 }
 

@@ -76,6 +76,22 @@ def test_round_trip_bytes_timestamps_headers_partitions(config: dict[str, str], 
     assert [norm_headers(h) for h in got["headers"].to_pylist()] == [norm_headers(h) for h in src["headers"].to_pylist()]
 
 
+def test_round_trip_of_one_large_batch(config: dict[str, str], tool: KafkaTool, topic_name: str) -> None:
+    # One record batch of 40 000 rows is handed over in zero-copy slices:
+    # keys, values, timestamps, partitions and headers read at the slices' offsets.
+    tool.create_topic(topic_name, 3)
+    src = sample(40_000, parts=3)
+    assert src["headers"].num_chunks == 1 and src["value"].num_chunks == 1
+    res = kafkars.produce(config, topic_name, src, key="key", value="value", timestamp="ts", partition="p", headers="headers")
+    assert res.records == 40_000 and res.failed == 0
+    got = replay(config, topic_name)
+    assert got["key"].to_pylist() == src["key"].to_pylist()
+    assert got["value"].to_pylist() == src["value"].to_pylist()
+    assert pc.cast(got["timestamp"], pa.int64()).to_pylist() == pc.cast(src["ts"], pa.int64()).to_pylist()
+    assert got["partition"].to_pylist() == src["p"].to_pylist()
+    assert [norm_headers(h) for h in got["headers"].to_pylist()] == [norm_headers(h) for h in src["headers"].to_pylist()]
+
+
 def test_defaults_and_other_layouts(config: dict[str, str], tool: KafkaTool, topic_name: str) -> None:
     """string columns, int64 ms and microsecond timestamps, map headers,
     large types, a sliced input, several batches, no key column."""

@@ -24,4 +24,8 @@ var (
 	ErrAuth = errors.New("authentication or authorization failed")
 	// ErrFatal: the client is unusable (librdkafka's fatal error).
 	ErrFatal = errors.New("fatal client error")
+	// ErrRebalancing: a group request found the member behind the group
+	// (its epoch stale during a rebalance, or the rebalance in progress);
+	// the same request may succeed once the member has caught up.
+	ErrRebalancing = errors.New("the consumer group is rebalancing")
 )

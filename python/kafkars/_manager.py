@@ -444,7 +444,8 @@ class ConsumerManager:
         before the commit re-reads those rows (at least once). Returns
         ``{(topic, partition): offset}``, what was committed; ``{}`` when
         nothing was returned yet. Waits at most ``timeout_ms`` for the group
-        coordinator. ``asynchronous=True`` sends the commit and returns
+        coordinator; a commit refused while the group rebalances is sent
+        again within it, for the partitions still owned. ``asynchronous=True`` sends the commit and returns
         without waiting: failures then show in ``metrics()``
         (``commit_failures``, ``last_commit_error``) and in the ``kafkars``
         logger.

@@ -83,6 +83,8 @@ const (
 	ErrAuthentication  int32 = C.RD_KAFKA_RESP_ERR__AUTHENTICATION
 	ErrOffsetOutOfRng  int32 = C.RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE
 	ErrTopicAuthFailed int32 = C.RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED
+	ErrStaleEpoch      int32 = C.RD_KAFKA_RESP_ERR_STALE_MEMBER_EPOCH
+	ErrRebalancing     int32 = C.RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS
 
 	errLeaderNotAvailable  int32 = C.RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE
 	errNotLeader           int32 = C.RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION
@@ -216,6 +218,8 @@ func Classify(code int32) error {
 		return source.ErrAuth
 	case ErrFatal:
 		return source.ErrFatal
+	case ErrStaleEpoch, ErrRebalancing:
+		return source.ErrRebalancing
 	}
 	return nil
 }
