@@ -351,9 +351,11 @@ func (m *protoMsg) append(buf []byte, a *array.Struct, i int) ([]byte, *valueFai
 			}
 			buf, err = f.appendSingle(buf, col, i)
 		case cardList:
-			buf, err = f.appendList(buf, col, i)
+			lc, li := deref(col, i)
+			buf, err = f.appendList(buf, lc, li)
 		case cardMap:
-			buf, err = f.appendMap(buf, unwrap(col, i).(*array.Map), i)
+			mc, mi := deref(col, i)
+			buf, err = f.appendMap(buf, mc.(*array.Map), mi)
 		}
 		if err != nil {
 			return buf, err.in(f.name)
@@ -393,12 +395,9 @@ func isDefault(col arrow.Array, i int) bool {
 		return !a.Value(i)
 	case *array.Float16, *array.Float32, *array.Float64:
 		return math.Float64bits(floatValue(a, i)) == 0
-	case array.BinaryLike:
-		return a.ValueLen(i) == 0
-	case *array.StringView:
-		return a.ValueLen(i) == 0
-	case *array.BinaryView:
-		return a.ValueLen(i) == 0
+	}
+	if isBinary(col.DataType()) { // fixed_size_binary too: it has no ValueLen
+		return len(bytesValue(col, i)) == 0
 	}
 	n, u := intValue(col, i)
 	return n == 0 && u == 0

@@ -140,6 +140,18 @@ func TestProtoCoercions(t *testing.T) {
 		}
 	}
 
+	// fixed-size binary into bytes (implicit presence): written unless empty
+	fst := arrow.StructOf(arrow.Field{Name: "raw", Type: &arrow.FixedSizeBinaryType{ByteWidth: 2}})
+	fcol := buildStruct(t, fst, `[{"raw": "AQI="}]`)
+	defer fcol.Release()
+	fenc, err := NewProtoEncoder(fst, md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := protoRows(t, fenc, md, fcol); got[0] != `{"raw":"AQI="}` {
+		t.Errorf("fixed-size binary: %s", got[0])
+	}
+
 	// dictionary-encoded strings, for the enum and a string field
 	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.BinaryTypes.String}
 	st2 := arrow.StructOf(arrow.Field{Name: "side", Type: dt}, arrow.Field{Name: "symbol", Type: dt})

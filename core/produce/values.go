@@ -47,13 +47,6 @@ func deref(col arrow.Array, i int) (arrow.Array, int) {
 	return col, i
 }
 
-// unwrap is the array row i of col is read from (its dictionary for a
-// dictionary array).
-func unwrap(col arrow.Array, i int) arrow.Array {
-	c, _ := deref(col, i)
-	return c
-}
-
 // intValue reads an integer: (n, 0) for signed types and unsigned values
 // that fit an int64, (0, u) for uint64 values above it.
 func intValue(col arrow.Array, i int) (int64, uint64) {
