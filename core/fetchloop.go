@@ -166,6 +166,7 @@ func (e *Manager) ingestLocked(msgs []source.Msg, err error, now time.Time) (sta
 	caughtBefore := e.caughtUpCount()
 	e.m.SetNow(now)
 	g.events = e.m.Ingest(msgs, g.events[:0])
+	e.rewindLocked()
 	if hasRecord(msgs) {
 		e.progressAt = now
 		if !e.brokerDown.IsZero() {
@@ -299,6 +300,26 @@ func (e *Manager) afterChangeLocked(now time.Time) {
 		e.stats.liveAt = now
 	}
 	e.broadcastLocked()
+}
+
+// rewindLocked has the source fetch again the partitions whose records the
+// merger dropped over the budget, from the first one dropped, before
+// anything else is asked of it (their positions are past those records).
+// A failed rewind would lose records: it fails the manager.
+func (e *Manager) rewindLocked() {
+	if e.rewinder == nil {
+		return
+	}
+	e.rewindParts, e.rewindOffs = e.m.Cuts(e.rewindParts[:0], e.rewindOffs[:0])
+	if len(e.rewindParts) == 0 {
+		return
+	}
+	if err := e.rewinder.Rewind(e.rewindParts, e.rewindOffs); err != nil {
+		e.setFatalLocked(&Error{Kind: KindInternal, Msg: "fetching again records dropped over max_buffered_bytes failed: " + err.Error(), Cause: err})
+		return
+	}
+	e.m.Rewound()
+	e.stats.rewinds += int64(len(e.rewindParts))
 }
 
 func (e *Manager) applyBackpressureLocked() {

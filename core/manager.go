@@ -102,6 +102,12 @@ type Manager struct {
 	grp       groupState                 // guarded by mu
 	revMu     sync.Mutex                 // commits and completing revocations
 
+	// rewinder is src when it can fetch a partition again (the merger then
+	// drops records over the budget: Merger.SetCap); nil otherwise.
+	rewinder    source.Rewinder
+	rewindParts []int32
+	rewindOffs  []int64
+
 	// hooks lets tests inject faults; nil in production.
 	hooks *testHooks
 }
@@ -118,6 +124,7 @@ type counters struct {
 	peakHeld    int
 	peakBytes   int64
 	pauseEvents int64
+	rewinds     int64 // partitions fetched again after records were dropped over the budget
 }
 
 // testHooks are fault injection points for tests.
@@ -158,6 +165,10 @@ func NewGroupManager(s *Settings, parts []PartitionInfo, src source.Source, mem 
 	}
 	e.m.SetLate(s.Late)
 	e.m.SetBudget(s.MaxBufferedBytes)
+	if rw, ok := src.(source.Rewinder); ok {
+		e.rewinder = rw
+		e.m.SetCap(e.budget)
+	}
 	e.m.SetNow(e.createdAt)
 	if s.OrderedLive {
 		e.m.SetOrderedLive(s.MaxIdle)

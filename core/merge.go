@@ -110,6 +110,13 @@ type partition struct {
 	// partitions are assigned by a consumer group). An unowned partition
 	// holds nothing, counts as caught up and bounds nothing.
 	owned bool
+	// cut is the offset of the first record dropped over the budget (see
+	// Merger.SetCap), until the source has been rewound there; -1: none.
+	// Records at or after it are dropped meanwhile: they are fetched
+	// again.
+	cut       int64
+	capped    bool  // cut since it last fetched: paused down to half its share
+	refetched int64 // records dropped over the budget, to be fetched again
 }
 
 // reset starts the partition afresh at start, with replay end end.
@@ -124,6 +131,8 @@ func (p *partition) reset(start, end int64) {
 	p.delivered = false
 	p.lastEff, p.lastTs, p.lastOff = 0, 0, -1
 	p.released = -1
+	p.cut = -1
+	p.capped = false
 }
 
 // bound is the smallest key this partition can still deliver.
@@ -187,6 +196,13 @@ type Merger struct {
 	orderedLive bool
 	maxIdle     time.Duration
 	now         time.Time
+	// The hard cap on held bytes (SetCap): capOn, capBytes, the budget's
+	// share of one owned partition, and the partitions cut since the last
+	// Rewound.
+	capOn      bool
+	capBytes   int64
+	shareBytes int64
+	cuts       []int32
 }
 
 // MaxBatchBytes is the default cap on one batch's payload (keys, values and
@@ -294,6 +310,17 @@ func (m *Merger) Ingest(msgs []source.Msg, events []KafkaEvent) []KafkaEvent {
 				p.dups++ // redelivered after a reconnect or seek: exactly once
 				continue
 			}
+			if p.cut >= 0 {
+				p.refetched++ // after a cut, until the rewind
+				continue
+			}
+			if m.overCap(p) {
+				p.cut = msg.Offset
+				p.capped = true
+				p.refetched++
+				m.cuts = append(m.cuts, msg.Partition)
+				continue
+			}
 			if p.info.Ranged && m.pastRange(p, msg) {
 				continue
 			}
@@ -353,8 +380,8 @@ func (m *Merger) Ingest(msgs []source.Msg, events []KafkaEvent) []KafkaEvent {
 // a replay ends when the last records before End never reach us (liveness).
 func (m *Merger) MarkPosition(p int32, pos int64) {
 	pp := &m.parts[p]
-	if !pp.owned {
-		return
+	if !pp.owned || pp.cut >= 0 {
+		return // a cut partition's position is past records it must fetch again
 	}
 	if pos > pp.passed && pos >= pp.next {
 		pp.passed = pos
@@ -363,6 +390,106 @@ func (m *Merger) MarkPosition(p int32, pos int64) {
 		pp.caughtUp = true
 		pp.heardAt = m.now
 	}
+}
+
+// capFactor: the merger drops records once it holds this many times the
+// byte budget (SetCap).
+const capFactor = 3
+
+// SetCap bounds the bytes the merger holds, whatever the fetch sizes: once
+// it holds capFactor times b.Bytes or more, a record of a partition that
+// already holds its share of b.Bytes (divided by the partitions owned) is
+// not kept, nor are the partition's later records until the source has
+// been rewound to it (Cuts, Rewound). Held bytes then stay within
+// capFactor budgets, plus one share per partition (one budget in all),
+// plus one record per partition: four times the budget. Only for sources
+// that can rewind (source.Rewinder).
+//
+// Why: the pause of Backpressure stops new fetches, but no record can go
+// out before every partition has delivered one, and Kafka sends a whole
+// record batch per partition and fetch (up to max.partition.fetch.bytes,
+// 1 MiB by default). Over 1 000 partitions the first fetches alone were
+// 166 MB held for a 64 MiB budget; with 1 MiB fetches they could be a
+// gigabyte. Lowering max.partition.fetch.bytes does not bound them
+// either: librdkafka grows a partition's fetch size until a whole record
+// batch fits, and over 200 partitions with 16 KiB fetches, 112 MB were
+// held for 64 MiB.
+//
+// Why not at the budget itself: what is dropped is fetched again, and
+// partitions resumed as they drain are fetched a few per request. At
+// twice the budget, the 1 000-partition benchmark (166 MB held for
+// 64 MiB) held 143 MB but replayed at 0.70 M rows/s instead of 3.3 M,
+// fetching 14% of its records twice. At three times it drops nothing,
+// and a replay whose first fetches would hold a gigabyte holds at most
+// about 256 MiB.
+//
+// Bytes only: the record budget (b.Messages) stays a pause threshold. A
+// small one (1 000 records, batches of 1 000, 2 partitions fetching 8 000
+// records at a time) made the cap drop 3.4 times the replay and polls
+// wait a second for rows, where holding one fetch too many costs little.
+//
+// A partition that holds nothing always takes a record, so the frontier
+// keeps moving. A cut partition stays paused until it has drained to half
+// its share or the merger to the budget (Backpressure), so that it is not
+// fetched again only to drop the same records.
+func (m *Merger) SetCap(b Budget) {
+	m.capOn = b.Bytes > 0
+	m.capBytes = capFactor * b.Bytes
+	m.resetShare()
+}
+
+// resetShare computes one owned partition's share of the budget.
+func (m *Merger) resetShare() {
+	owned := 0
+	for i := range m.parts {
+		if m.parts[i].owned {
+			owned++
+		}
+	}
+	m.shareBytes = m.capBytes / capFactor / int64(max(owned, 1))
+}
+
+// overCap reports whether p's next record is dropped: the merger holds
+// the whole cap or more, and p its share or more. A partition that holds
+// nothing takes its next record whatever the cap: that is what moves the
+// frontier. The frontier's own partition is capped too (exempting it let
+// each partition load its whole remainder as the frontier reached it):
+// its held records are all releasable, so it drains and is fetched again.
+func (m *Merger) overCap(p *partition) bool {
+	if !m.capOn || p.q.n == 0 {
+		return false
+	}
+	return m.heldBytes >= m.capBytes && p.q.bytes >= m.shareBytes
+}
+
+// Cuts returns the partitions cut since the last Rewound and, for each,
+// the offset to fetch again from (appended to the given slices).
+func (m *Merger) Cuts(parts []int32, offsets []int64) ([]int32, []int64) {
+	for _, i := range m.cuts {
+		if p := &m.parts[i]; p.cut >= 0 {
+			parts = append(parts, i)
+			offsets = append(offsets, p.cut)
+		}
+	}
+	return parts, offsets
+}
+
+// Rewound says the source now delivers every partition Cuts returned from
+// its cut offset: their records are kept again.
+func (m *Merger) Rewound() {
+	for _, i := range m.cuts {
+		m.parts[i].cut = -1
+	}
+	m.cuts = m.cuts[:0]
+}
+
+// Refetched is the number of records dropped over the cap so far.
+func (m *Merger) Refetched() int64 {
+	var n int64
+	for i := range m.parts {
+		n += m.parts[i].refetched
+	}
+	return n
 }
 
 // Disown drops partition p from this member (a consumer group revoked it):
@@ -380,8 +507,10 @@ func (m *Merger) Disown(p int32) (wasPaused bool) {
 	pp.owned = false
 	pp.caughtUp = true
 	pp.replayEnd = pp.info.Start
+	pp.cut, pp.capped = -1, false // its next owner starts from the committed offset
 	wasPaused = pp.paused
 	pp.paused = false
+	m.resetShare()
 	return wasPaused
 }
 
@@ -396,6 +525,7 @@ func (m *Merger) Own(p int32, start, end int64) {
 	pp.owned = true
 	pp.paused = false
 	pp.reset(start, end)
+	m.resetShare()
 	// The frontier moves back (the partition has delivered nothing yet):
 	// rows of other partitions marked releasable wait for it again.
 	for i := range m.parts {

@@ -29,6 +29,10 @@ type Metrics struct {
 	ReleasableMessages int   `json:"releasable_messages"`
 	PausedPartitions   int   `json:"paused_partitions"`
 	PauseEvents        int64 `json:"pause_events"`
+	// records not kept because the buffer was full and the partition held
+	// its share (fetched again later), and the partitions' rewinds
+	RecordsRefetched int64 `json:"records_refetched"`
+	Rewinds          int64 `json:"rewinds"`
 
 	// records and batches
 	RecordsConsumed   int64   `json:"records_consumed"`
@@ -95,6 +99,8 @@ func (e *Manager) Metrics() (m Metrics, err error) {
 		PeakHeldMessages:    s.peakHeld,
 		PeakHeldBytes:       s.peakBytes,
 		PauseEvents:         s.pauseEvents,
+		RecordsRefetched:    e.m.Refetched(),
+		Rewinds:             s.rewinds,
 		ReleasableMessages:  e.m.Releasable(),
 		LateMessages:        e.m.LateTotal(),
 		RecordsReleased:     s.released,

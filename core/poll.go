@@ -225,5 +225,11 @@ func (e *Manager) buildLocked(n int) arrow.RecordBatch {
 	}
 	rec := e.builder.finish()
 	e.stats.releaseTime += time.Since(t0)
+	if e.m.FrontierStarved(e.budget) {
+		// the frontier's partition was paused over its share and has
+		// drained: the fetch loop, perhaps waiting on an idle source,
+		// must resume it now
+		e.src.Wake()
+	}
 	return rec
 }

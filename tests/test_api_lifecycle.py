@@ -161,6 +161,8 @@ REQUIRED_METRICS: dict[str, type | tuple[type, ...]] = {
     "peak_held_messages": int,
     "peak_held_bytes": int,
     "pause_events": int,
+    "records_refetched": int,
+    "rewinds": int,
     "releasable_messages": int,
     "priming_watermark_ms": (int, type(None)),
     "late_messages": int,

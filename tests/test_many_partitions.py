@@ -170,3 +170,40 @@ def test_replay_over_many_partitions_is_ordered_and_complete(
     assert order == sorted(order)
     if budget is not None:
         assert metrics["pause_events"] > 0
+
+
+def test_fetches_over_the_budget_are_dropped_and_fetched_again(
+    tool: KafkaTool, config: dict[str, str], topic_name: str
+) -> None:
+    """40 partitions of 2 500 records of 200 bytes (about 28 MB as held),
+    timestamps interleaved, replayed with a 2 MiB byte budget: each
+    partition's first fetch is its whole content (about 700 KB), so the
+    replay cannot start before far more than the budget has arrived. Once
+    the engine holds three budgets, it drops what a partition fetches
+    beyond its share and fetches it again later with a seek: every record
+    once, in order, and the peak held bytes stay within four budgets
+    (without the drop they would reach the whole replay)."""
+    parts, count, budget = 40, 100_000, 2 << 20
+    tool.create_topic(topic_name, parts, {"retention.ms": "-1"})
+    tool.gen(topic_name, partitions=parts, count=count, value_size=200, ts_start=BASE, ts_step=1)
+    batches = []
+    with ConsumerManager(config, [SourceTopic.from_earliest(topic_name)], max_buffered_bytes=budget) as m:
+        deadline = time.monotonic() + 120
+        while not m.is_live():
+            assert time.monotonic() < deadline, f"not live after 120 s: {m.metrics()}"
+            b = m.poll(timeout_ms=500)
+            if b.num_rows:
+                batches.append(b)
+        metrics = m.metrics()
+    t = pa.Table.from_batches(batches)
+    assert t.num_rows == count
+    keys = list(zip(t.column("partition").to_pylist(), t.column("offset").to_pylist()))
+    assert len(set(keys)) == count  # exactly once
+    order = [(ts, p, o) for ts, (p, o) in zip(pc.cast(t.column("timestamp"), pa.int64()).to_pylist(), keys)]
+    assert order == sorted(order)
+    assert metrics["records_refetched"] > 0 and metrics["rewinds"] > 0, metrics
+    # three budgets, one share per partition (one budget), a record each
+    bound = 4 * budget + parts * 300
+    assert metrics["peak_held_bytes"] <= bound, (metrics["peak_held_bytes"], bound)
+    print(f"peak held {metrics['peak_held_bytes'] / 2**20:.1f} MiB for a {budget / 2**20:.0f} MiB budget, "
+          f"{metrics['records_refetched']} records fetched again, {metrics['rewinds']} rewinds")

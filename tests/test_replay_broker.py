@@ -189,8 +189,11 @@ def test_cutoff(tool: KafkaTool, config: dict[str, str], topic_name: str) -> Non
 
 def test_skew_pauses_and_bounds_memory(tool: KafkaTool, config: dict[str, str], topic_name: str) -> None:
     """One partition holds 100x the records of the others over the same time
-    span: the big one runs ahead, gets paused, and held records stay near
-    max_buffered_messages instead of growing with the topic (bounded memory)."""
+    span: held records stay near max_buffered_messages instead of growing
+    with the topic (bounded memory). Whether the big one gets paused depends
+    on the fetches: when the small partitions have all arrived before it, it
+    holds the frontier (everything it holds can go out) and is never
+    paused; when it runs ahead of one of them, it is."""
     tool.create_topic(topic_name, 8)
     recs = []
     for p in range(8):
@@ -206,7 +209,6 @@ def test_skew_pauses_and_bounds_memory(tool: KafkaTool, config: dict[str, str], 
     check_order(table, {topic_name: 0})
     print(f"\nskew: peak held {metrics['peak_held_messages']} (budget {budget}), peak bytes {metrics['peak_held_bytes']}, "
           f"pause events {metrics['pause_events']}, peak paused partitions {extra['peak_paused']}, total {len(recs)}")
-    assert metrics["pause_events"] > 0, "backpressure never paused a partition"
     # bounded by the budget plus at most one fetch per partition and a batch
     # (see core/merge_test.go), and far below the topic size
     assert metrics["peak_held_messages"] < budget + 8 * 10_000 + 1000

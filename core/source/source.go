@@ -89,6 +89,18 @@ type BlockingFetcher interface {
 	FetchBlocking(wait time.Duration, max int) ([]Msg, error)
 }
 
+// Rewinder is implemented by sources that can fetch a partition again from
+// an offset it has already delivered (the Kafka adapter: a seek). The
+// engine then bounds what it holds by dropping records over its budget and
+// fetching them again later (Merger.SetCap).
+type Rewinder interface {
+	// Rewind makes the next records Fetch returns for parts[i] start at
+	// offsets[i], paused or not: records fetched before the call and not
+	// yet returned are discarded, and a later Resume does not move the
+	// position.
+	Rewind(parts []int32, offsets []int64) error
+}
+
 // Committer is implemented by sources that can store offsets for the
 // consumer group (the Kafka adapter with a group.id) and read them back.
 type Committer interface {

@@ -689,6 +689,34 @@ func (k *Consumer) Resume(parts []int32) error {
 	return nil
 }
 
+// Rewind implements source.Rewinder with a seek of each partition, waiting
+// for librdkafka to take it. A seek bumps the partition's version, so
+// records fetched before it and still queued are discarded; it also
+// forgets the application's position, so a paused partition resumes at
+// the seek's offset rather than after the last record returned.
+func (k *Consumer) Rewind(parts []int32, offsets []int64) error {
+	if len(parts) == 0 {
+		return nil
+	}
+	l := k.list(parts, offsets)
+	defer C.rd_kafka_topic_partition_list_destroy(l)
+	if e := C.rd_kafka_seek_partitions(k.c.rk, l, C.int(rewindTimeout.Milliseconds())); e != nil {
+		defer C.rd_kafka_error_destroy(e)
+		return &KafkaError{Code: int32(C.rd_kafka_error_code(e)), Op: "seek", Msg: C.GoString(C.rd_kafka_error_string(e))}
+	}
+	for i, e := range listElems(l) {
+		if e.err != C.RD_KAFKA_RESP_ERR_NO_ERROR {
+			tp := k.parts[parts[i]]
+			return &KafkaError{Code: int32(e.err), Op: fmt.Sprintf("seek %s [%d] to %d", tp.Topic, tp.Partition, offsets[i]), Msg: ErrString(int32(e.err))}
+		}
+	}
+	return nil
+}
+
+// rewindTimeout bounds the wait for librdkafka's own thread to take a seek
+// (no request is sent).
+const rewindTimeout = 10 * time.Second
+
 // Positions implements source.Source.
 func (k *Consumer) Positions(parts []int32, out []int64) error {
 	if len(parts) == 0 {

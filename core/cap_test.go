@@ -1,0 +1,107 @@
+package core
+
+import (
+	"math/rand"
+	"sort"
+	"testing"
+	"time"
+)
+
+// rewindingSource is a fakeSource that can fetch a partition again
+// (source.Rewinder), like the Kafka adapter's seek.
+type rewindingSource struct {
+	*fakeSource
+	rewinds int
+}
+
+func (r *rewindingSource) Rewind(parts []int32, offsets []int64) error {
+	f := r.fakeSource
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, p := range parts {
+		recs := f.records[p]
+		f.next[p] = sort.Search(len(recs), func(k int) bool { return recs[k].Offset >= offsets[i] })
+		f.eofSent[p] = false
+		r.rewinds++
+	}
+	return nil
+}
+
+// TestEngineReplayCapped replays many partitions whose every fetch hands
+// out a partition's whole content (as Kafka's first fetch of a small
+// partition does), with a small byte budget: the merger drops records over
+// its cap and the source delivers them again. Order, exactly once and
+// liveness hold, and the bytes held stay within three budgets instead of
+// reaching the whole replay.
+func TestEngineReplayCapped(t *testing.T) {
+	seeds := 20
+	if testing.Short() || raceEnabled {
+		seeds = 6
+	}
+	const budget = int64(200 * 85) // about 200 records: 64 bytes of overhead each, keys and values up to 30
+	var refetched int64
+	for seed := int64(0); seed < int64(seeds); seed++ {
+		rng := rand.New(rand.NewSource(seed))
+		s := genReplay(rng, genOpts{maxParts: 30, maxRecs: 300, tsRange: 1000, lateProb: 0.05,
+			gapProb: 0.1, tailGapProb: 0.3, emptyProb: 0.05})
+		total := 0
+		for _, r := range s.records {
+			total += len(r)
+		}
+		src := &rewindingSource{fakeSource: newFakeSource(seed, s)}
+		src.whole = true
+		batch := 1 + int(seed)*7%97
+		bytes := budget
+		opts := testOpts(t, Options{BatchSize: ip(batch), LingerMs: ip(0), MaxBufferedBytes: &bytes})
+		m := startManager(opts, s.parts, src)
+		idx := partIndex(s.parts)
+		var got []rowKey
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			rec, err := m.Poll(50 * time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec != nil {
+				got = rowsOf(t, rec, idx, got)
+				rec.Release()
+			}
+			if live, _ := m.IsLive(); live {
+				break
+			}
+			if time.Now().After(deadline) {
+				met, _ := m.Metrics()
+				t.Fatalf("seed %d: not live after 20s: %+v", seed, met)
+			}
+		}
+		met, err := m.Metrics()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.mu.Lock()
+		checkReplay(t, s, got, m.m)
+		m.mu.Unlock()
+		m.Close()
+		// Held: the cap (capFactor budgets), plus a share per partition
+		// (the budget in all), plus one record per partition.
+		bound := capFactor*budget + budget + int64(len(s.parts))*(recordOverhead+40)
+		if met.PeakHeldBytes > bound {
+			t.Fatalf("seed %d: peak held %d bytes (%d records in all), bound %d; %d refetched, %d rewinds",
+				seed, met.PeakHeldBytes, total, bound, met.RecordsRefetched, met.Rewinds)
+		}
+		if met.RecordsRefetched > 0 && met.Rewinds == 0 {
+			t.Fatalf("seed %d: %d records refetched without a rewind", seed, met.RecordsRefetched)
+		}
+		if met.Rewinds != int64(src.rewinds) {
+			t.Fatalf("seed %d: metrics say %d rewinds, the source saw %d", seed, met.Rewinds, src.rewinds)
+		}
+		refetched += met.RecordsRefetched
+		if t.Failed() {
+			t.Fatalf("seed %d", seed)
+		}
+	}
+	if refetched == 0 {
+		t.Fatal("no record was ever dropped over the budget: the cap was not exercised")
+	}
+	t.Logf("%d records fetched again over %d seeds", refetched, seeds)
+}
