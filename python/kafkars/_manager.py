@@ -249,7 +249,10 @@ class ConsumerManager:
             releasable. 0: lowest latency; 1000: "batch_size rows or every second".
         max_buffered_messages / max_buffered_bytes: records held back for
             ordering before partitions ahead of the frontier are paused
-            (defaults 500 000 and 64 MiB).
+            (defaults 500 000 and 64 MiB). Held bytes never exceed about
+            four times max_buffered_bytes: past three, records of
+            partitions holding their share are dropped and fetched again
+            later (``metrics()["records_refetched"]``).
         include_headers: add a ``headers`` column: ``True`` or ``"list"`` for
             ``list<struct<key, value>>`` (order and duplicates kept), ``"map"``
             for ``map<string, binary>``.
