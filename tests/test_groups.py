@@ -21,6 +21,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 import kafkars
@@ -460,6 +462,36 @@ def test_subscribe_lifecycle_and_metrics(kafka, tool, topic_name) -> None:  # ty
         assert m.metrics()["assigned_partitions"] == 3
     with pytest.raises(kafkars.ConfigError, match="partition.assignment.strategy"):
         ConsumerManager({**cfg, "partition.assignment.strategy": "range"}, [SourceTopic.from_earliest(topic_name)], subscribe=True)
+
+
+def test_subscribe_with_records_fetched_again(kafka, tool, topic_name) -> None:  # type: ignore[no-untyped-def]
+    """A group member with a byte budget far below the partitions' first
+    fetches (30 partitions of 2 000 records of 200 bytes, a 1 MiB budget):
+    past three budgets the engine drops records and seeks back to them
+    later, on partitions the group assigned. Every record once, in order,
+    within four budgets; a commit afterwards covers every partition to its
+    end (the seeks do not confuse what was returned)."""
+    parts, count, budget = 30, 60_000, 1 << 20
+    tool.create_topic(topic_name, parts)
+    tool.gen(topic_name, partitions=parts, count=count, value_size=200, ts_start=1000, ts_step=1)
+    cfg = {"bootstrap.servers": kafka.bootstrap, "group.id": group_name()}
+    seen: list[tuple[int, int, int]] = []
+    with ConsumerManager(cfg, [SourceTopic.from_earliest(topic_name)], subscribe=True,
+                         max_buffered_bytes=budget) as m:
+        deadline = time.monotonic() + 120
+        while len(seen) < count or not m.is_live():
+            assert time.monotonic() < deadline, f"{len(seen)} rows after 120 s: {m.metrics()}"
+            b = m.poll(timeout_ms=500)
+            ts = pc.cast(b.column("timestamp"), pa.int64()).to_pylist()
+            seen += zip(ts, b.column("partition").to_pylist(), b.column("offset").to_pylist())
+        met = m.metrics()
+        m.commit()
+        lag = m.partition_lag().to_pylist()
+    assert len(seen) == count and len({(p, o) for _, p, o in seen}) == count  # exactly once
+    assert seen == sorted(seen)  # (timestamp, partition, offset): one topic
+    assert met["records_refetched"] > 0 and met["rewinds"] > 0, met
+    assert met["peak_held_bytes"] <= 4 * budget + parts * 300, met["peak_held_bytes"]
+    assert len(lag) == parts and all(r["lag"] == 0 for r in lag), lag
 
 
 def test_group_of_three(kafka, tool, topic_name, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
