@@ -4,7 +4,6 @@ import (
 	"math/rand"
 	"sort"
 	"testing"
-	"time"
 )
 
 // rewindingSource is a fakeSource that can fetch a partition again
@@ -54,26 +53,7 @@ func TestEngineReplayCapped(t *testing.T) {
 		bytes := budget
 		opts := testOpts(t, Options{BatchSize: ip(batch), LingerMs: ip(0), MaxBufferedBytes: &bytes})
 		m := startManager(opts, s.parts, src)
-		idx := partIndex(s.parts)
-		var got []rowKey
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			rec, err := m.Poll(50 * time.Millisecond)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rec != nil {
-				got = rowsOf(t, rec, idx, got)
-				rec.Release()
-			}
-			if live, _ := m.IsLive(); live {
-				break
-			}
-			if time.Now().After(deadline) {
-				met, _ := m.Metrics()
-				t.Fatalf("seed %d: not live after 20s: %+v", seed, met)
-			}
-		}
+		got := pollUntilLive(t, m, s.parts, batch, seed)
 		met, err := m.Metrics()
 		if err != nil {
 			t.Fatal(err)

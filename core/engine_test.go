@@ -222,35 +222,42 @@ func TestEngineReplay(t *testing.T) {
 		src := newFakeSource(seed, s)
 		opts := testOpts(t, Options{BatchSize: ip(1 + int(seed)*7%97), LingerMs: ip(0), MaxBufferedMessages: ip(50)})
 		m := startManager(opts, s.parts, src)
-		idx := partIndex(s.parts)
-		var got []rowKey
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			rec, err := m.Poll(50 * time.Millisecond)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rec != nil {
-				if int(rec.NumRows()) > opts.BatchSize {
-					t.Fatalf("batch of %d rows > batch_size %d", rec.NumRows(), opts.BatchSize)
-				}
-				got = rowsOf(t, rec, idx, got)
-				rec.Release()
-			}
-			if live, _ := m.IsLive(); live {
-				break
-			}
-			if time.Now().After(deadline) {
-				met, _ := m.Metrics()
-				t.Fatalf("seed %d: not live after 20s: %+v", seed, met)
-			}
-		}
+		got := pollUntilLive(t, m, s.parts, opts.BatchSize, seed)
 		m.mu.Lock()
 		checkReplay(t, s, got, m.m)
 		m.mu.Unlock()
 		m.Close()
 		if t.Failed() {
 			t.Fatalf("seed %d", seed)
+		}
+	}
+}
+
+// pollUntilLive polls m until it is live (at most 20 s) and returns the
+// rows released, checking that no batch exceeds batchSize.
+func pollUntilLive(t *testing.T, m *Manager, parts []PartitionInfo, batchSize int, seed int64) []rowKey {
+	t.Helper()
+	idx := partIndex(parts)
+	var got []rowKey
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		rec, err := m.Poll(50 * time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec != nil {
+			if int(rec.NumRows()) > batchSize {
+				t.Fatalf("batch of %d rows > batch_size %d", rec.NumRows(), batchSize)
+			}
+			got = rowsOf(t, rec, idx, got)
+			rec.Release()
+		}
+		if live, _ := m.IsLive(); live {
+			return got
+		}
+		if time.Now().After(deadline) {
+			met, _ := m.Metrics()
+			t.Fatalf("seed %d: not live after 20s: %+v", seed, met)
 		}
 	}
 }

@@ -16,7 +16,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -72,6 +72,23 @@ def asked_metadata(text: str) -> list[int]:
     """The topic count of each metadata request made through the client
     API (ours), as librdkafka logged it."""
     return [int(m.group(1)) for m in ASKED.finditer(text)]
+
+
+def replay_until_live(
+    config: dict[str, str], topics: list[str], timeout_s: float, **kwargs: Any
+) -> tuple[pa.Table, dict[str, Any]]:
+    """Replay topics from the earliest offsets until live (failing after
+    timeout_s): every row, and the manager's metrics at the end."""
+    batches = []
+    with ConsumerManager(config, [SourceTopic.from_earliest(t) for t in topics], **kwargs) as m:
+        deadline = time.monotonic() + timeout_s
+        while not m.is_live():
+            assert time.monotonic() < deadline, f"not live after {timeout_s} s: {m.metrics()}"
+            b = m.poll(timeout_ms=500)
+            if b.num_rows:
+                batches.append(b)
+        metrics = m.metrics()
+    return pa.Table.from_batches(batches), metrics
 
 
 def assert_metadata_asked_once(text: str) -> None:
@@ -152,16 +169,7 @@ def test_replay_over_many_partitions_is_ordered_and_complete(
     with a byte budget far below one record per partition (backpressure
     then pauses every partition but the frontier's, over and over)."""
     kwargs = {} if budget is None else {"max_buffered_bytes": budget}
-    batches = []
-    with ConsumerManager(config, [SourceTopic.from_earliest(t) for t in many.topics], batch_size=97, **kwargs) as m:
-        deadline = time.monotonic() + 60
-        while not m.is_live():
-            assert time.monotonic() < deadline, f"not live after 60 s: {m.metrics()}"
-            b = m.poll(timeout_ms=500)
-            if b.num_rows:
-                batches.append(b)
-        metrics = m.metrics()
-    t = pa.Table.from_batches(batches)
+    t, metrics = replay_until_live(config, many.topics, 60, batch_size=97, **kwargs)
     assert t.num_rows == many.records
     keys = list(zip(t.column("topic").to_pylist(), t.column("partition").to_pylist(), t.column("offset").to_pylist()))
     assert len(set(keys)) == many.records  # exactly once
@@ -186,16 +194,7 @@ def test_fetches_over_the_budget_are_dropped_and_fetched_again(
     parts, count, budget = 40, 100_000, 2 << 20
     tool.create_topic(topic_name, parts, {"retention.ms": "-1"})
     tool.gen(topic_name, partitions=parts, count=count, value_size=200, ts_start=BASE, ts_step=1)
-    batches = []
-    with ConsumerManager(config, [SourceTopic.from_earliest(topic_name)], max_buffered_bytes=budget) as m:
-        deadline = time.monotonic() + 120
-        while not m.is_live():
-            assert time.monotonic() < deadline, f"not live after 120 s: {m.metrics()}"
-            b = m.poll(timeout_ms=500)
-            if b.num_rows:
-                batches.append(b)
-        metrics = m.metrics()
-    t = pa.Table.from_batches(batches)
+    t, metrics = replay_until_live(config, [topic_name], 120, max_buffered_bytes=budget)
     assert t.num_rows == count
     keys = list(zip(t.column("partition").to_pylist(), t.column("offset").to_pylist()))
     assert len(set(keys)) == count  # exactly once
