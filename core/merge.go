@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/kafkars/kafkars/core/internal/prefetch"
 	"github.com/kafkars/kafkars/core/source"
 )
 
@@ -294,6 +295,11 @@ func (m *Merger) SetLate(p LatePolicy) { m.dropLate = p == LateDrop }
 func (m *Merger) Ingest(msgs []source.Msg, events []KafkaEvent) []KafkaEvent {
 	n := int32(len(m.parts))
 	for i := range msgs {
+		if j := i + prefetchAhead; j < len(msgs) {
+			// a record a few ahead: its bytes are in the fetch buffer,
+			// which another thread filled (see package prefetch)
+			prefetch.Range(msgs[j].Value)
+		}
 		msg := &msgs[i]
 		switch msg.Kind {
 		case source.Record:
@@ -716,6 +722,9 @@ func (s *batchSizes) add(b *batchBuilder, pi int32, r *rec) {
 	s.hdrBytes += int(r.hLen)
 }
 
+// prefetchAhead: how many rows ahead build prefetches a row's bytes.
+const prefetchAhead = 8
+
 // build copies the selected rows into b.
 func (m *Merger) build(b *batchBuilder) {
 	topicBytes := 0
@@ -726,6 +735,17 @@ func (m *Merger) build(b *batchBuilder) {
 	b.begin(len(m.rows), s.keyBytes, s.valBytes, s.keyNulls, s.valNulls, s.hdrBytes)
 	b.setTopicBytes(topicBytes)
 	for i := range m.rows {
+		if j := i + prefetchAhead; j < len(m.rows) {
+			// the bytes of a row a few ahead: their copy then finds
+			// them in the cache (see package prefetch)
+			ahead := &m.rows[j]
+			end := ahead.r.hOff()
+			if b.views {
+				// only the key and the value's prefix are read
+				end = min(end, ahead.r.vOff()+4)
+			}
+			prefetch.Range(ahead.c.data[ahead.r.kOff:end])
+		}
 		row := &m.rows[i]
 		pi, r := row.pi, row.r
 		switch b.add(pi, row.c, r) {
