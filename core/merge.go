@@ -295,11 +295,6 @@ func (m *Merger) SetLate(p LatePolicy) { m.dropLate = p == LateDrop }
 func (m *Merger) Ingest(msgs []source.Msg, events []KafkaEvent) []KafkaEvent {
 	n := int32(len(m.parts))
 	for i := range msgs {
-		if j := i + prefetchAhead; j < len(msgs) {
-			// a record a few ahead: its bytes are in the fetch buffer,
-			// which another thread filled (see package prefetch)
-			prefetch.Range(msgs[j].Value)
-		}
 		msg := &msgs[i]
 		switch msg.Kind {
 		case source.Record:

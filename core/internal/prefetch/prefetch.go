@@ -7,7 +7,8 @@
 // waits for memory: at 64 partitions the copy into the batch's columns
 // was a quarter of the engine's CPU samples. Naming the bytes of a row a
 // few rows ahead lets those waits overlap (the engine benchmark at 64 and
-// 1 000 partitions: about 10% less time per record).
+// 1 000 partitions: 5 to 10% less time per record in most alternating
+// runs; docs/benchmarks.md has the series).
 //
 // Go has no prefetch intrinsic, so this is one instruction per cache line
 // in assembly (amd64, arm64; a no-op elsewhere).
