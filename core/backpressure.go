@@ -76,6 +76,9 @@ func (m *Merger) Backpressure(b Budget, pause, resume []int32) ([]int32, []int32
 		return pause, resume
 	}
 	shareB, shareN := b.Bytes/int64(owned), b.Messages/owned
+	if m.capOn {
+		shareB = shareOf(b.Bytes, owned) // the merger's share (SetCap)
+	}
 	for i := range m.parts {
 		p := &m.parts[i]
 		if p.halted || !p.owned {
@@ -129,7 +132,7 @@ func (m *Merger) FrontierStarved(b Budget) bool {
 			owned++
 		}
 	}
-	return m.heldBytes <= b.Bytes || p.q.bytes <= b.Bytes/int64(max(owned, 1))/2
+	return m.heldBytes <= b.Bytes || p.q.bytes <= shareOf(b.Bytes, owned)/2
 }
 
 // PausedCount is the number of partitions paused by backpressure.

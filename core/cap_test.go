@@ -63,8 +63,10 @@ func TestEngineReplayCapped(t *testing.T) {
 		m.mu.Unlock()
 		m.Close()
 		// Held: the cap (capFactor budgets), plus a share per partition
-		// (the budget in all), plus one record per partition.
-		bound := capFactor*budget + budget + int64(len(s.parts))*(recordOverhead+40)
+		// (the budget in all, or minShareBytes each), plus one record per
+		// partition.
+		n := int64(len(s.parts))
+		bound := capFactor*budget + n*shareOf(budget, len(s.parts)) + n*(recordOverhead+40)
 		if met.PeakHeldBytes > bound {
 			t.Fatalf("seed %d: peak held %d bytes (%d records in all), bound %d; %d refetched, %d rewinds",
 				seed, met.PeakHeldBytes, total, bound, met.RecordsRefetched, met.Rewinds)
@@ -84,4 +86,46 @@ func TestEngineReplayCapped(t *testing.T) {
 		t.Fatal("no record was ever dropped over the budget: the cap was not exercised")
 	}
 	t.Logf("%d records fetched again over %d seeds", refetched, seeds)
+}
+
+// TestCapShareFloor replays partitions of a few small records each with a
+// byte budget far below a record per partition: every partition's share
+// is then minShareBytes, which holds its whole content, so nothing is
+// dropped and fetched again (below the floor, each partition kept one
+// record per fetch and was rewound for the next: a fetch round trip per
+// record against Kafka).
+func TestCapShareFloor(t *testing.T) {
+	for seed := int64(0); seed < 6; seed++ {
+		rng := rand.New(rand.NewSource(seed))
+		s := genReplay(rng, genOpts{maxParts: 60, maxRecs: 8, tsRange: 1000})
+		var most int64 // the largest partition's bytes as held
+		for _, recs := range s.records {
+			var b int64
+			for _, r := range recs {
+				b += int64(len(r.Key)+len(r.Value)) + recordOverhead
+			}
+			most = max(most, b)
+		}
+		if most >= minShareBytes {
+			t.Fatalf("seed %d: a partition holds %d bytes, not within the floor", seed, most)
+		}
+		src := &rewindingSource{fakeSource: newFakeSource(seed, s)}
+		src.whole = true
+		bytes := int64(1024)
+		opts := testOpts(t, Options{BatchSize: ip(7), LingerMs: ip(0), MaxBufferedBytes: &bytes})
+		m := startManager(opts, s.parts, src)
+		got := pollUntilLive(t, m, s.parts, 7, seed)
+		met, err := m.Metrics()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.mu.Lock()
+		checkReplay(t, s, got, m.m)
+		m.mu.Unlock()
+		m.Close()
+		if met.RecordsRefetched != 0 || src.rewinds != 0 {
+			t.Fatalf("seed %d (%d partitions): %d records fetched again over %d rewinds, want none",
+				seed, len(s.parts), met.RecordsRefetched, src.rewinds)
+		}
+	}
 }

@@ -402,9 +402,10 @@ const capFactor = 3
 // already holds its share of b.Bytes (divided by the partitions owned) is
 // not kept, nor are the partition's later records until the source has
 // been rewound to it (Cuts, Rewound). Held bytes then stay within
-// capFactor budgets, plus one share per partition (one budget in all),
-// plus one record per partition: four times the budget. Only for sources
-// that can rewind (source.Rewinder).
+// capFactor budgets, plus one share per partition (one budget in all, or
+// minShareBytes per partition if that is more), plus one record per
+// partition: four times the budget. Only for sources that can rewind
+// (source.Rewinder).
 //
 // Why: the pause of Backpressure stops new fetches, but no record can go
 // out before every partition has delivered one, and Kafka sends a whole
@@ -439,6 +440,23 @@ func (m *Merger) SetCap(b Budget) {
 	m.resetShare()
 }
 
+// minShareBytes is the least share of the byte budget a partition gets
+// (shareBytes), whatever the budget and the partition count.
+//
+// Why: below about one record per partition, each partition kept one
+// record per fetch and was cut and fetched again for the next, one fetch
+// round trip per record: 200 partitions of 4 records with a 4 KiB budget
+// took 45 to 55 s to replay. At 4 KiB a partition keeps a few dozen small
+// records per fetch; it adds at most 4 MB to the bound over 1 000
+// partitions, and nothing wherever the budget divided by the partitions
+// is larger (64 KiB for the default budget over 1 000 partitions).
+const minShareBytes = 4 << 10
+
+// shareOf is one partition's share of a byte budget over owned partitions.
+func shareOf(budget int64, owned int) int64 {
+	return max(budget/int64(max(owned, 1)), minShareBytes)
+}
+
 // resetShare computes one owned partition's share of the budget.
 func (m *Merger) resetShare() {
 	owned := 0
@@ -447,7 +465,7 @@ func (m *Merger) resetShare() {
 			owned++
 		}
 	}
-	m.shareBytes = m.capBytes / capFactor / int64(max(owned, 1))
+	m.shareBytes = shareOf(m.capBytes/capFactor, owned)
 }
 
 // overCap reports whether p's next record is dropped: the merger holds

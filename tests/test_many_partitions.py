@@ -166,8 +166,11 @@ def test_replay_over_many_partitions_is_ordered_and_complete(
     many: ManyPartitions, config: dict[str, str], budget: int | None
 ) -> None:
     """Every record once, in order-key order, and the replay ends, also
-    with a byte budget far below one record per partition (backpressure
-    then pauses every partition but the frontier's, over and over)."""
+    with a byte budget far below one record per partition. Each partition
+    then gets the least share of the budget (4 KiB, docs/design.md,
+    "Backpressure"), which holds its few records: nothing is dropped and
+    fetched again. (Below that floor every partition was fetched again for
+    each of its records: 45 to 55 s for this replay.)"""
     kwargs = {} if budget is None else {"max_buffered_bytes": budget}
     t, metrics = replay_until_live(config, many.topics, 60, batch_size=97, **kwargs)
     assert t.num_rows == many.records
@@ -177,7 +180,7 @@ def test_replay_over_many_partitions_is_ordered_and_complete(
     order = [(ts, rank[tp], p, o) for ts, (tp, p, o) in zip(pc.cast(t.column("timestamp"), pa.int64()).to_pylist(), keys)]
     assert order == sorted(order)
     if budget is not None:
-        assert metrics["pause_events"] > 0
+        assert metrics["records_refetched"] == 0, metrics
 
 
 def test_fetches_over_the_budget_are_dropped_and_fetched_again(

@@ -251,8 +251,9 @@ class ConsumerManager:
             ordering before partitions ahead of the frontier are paused
             (defaults 500 000 and 64 MiB). Held bytes never exceed about
             four times max_buffered_bytes: past three, records of
-            partitions holding their share are dropped and fetched again
-            later (``metrics()["records_refetched"]``).
+            partitions holding their share (at least 4 KiB each) are
+            dropped and fetched again later
+            (``metrics()["records_refetched"]``).
         include_headers: add a ``headers`` column: ``True`` or ``"list"`` for
             ``list<struct<key, value>>`` (order and duplicates kept), ``"map"``
             for ``map<string, binary>``.
