@@ -26,6 +26,28 @@ func (r *rewindingSource) Rewind(parts []int32, offsets []int64) error {
 	return nil
 }
 
+// replayRewinding replays s from a rewindingSource whose every fetch hands
+// out a partition's whole content, with the given batch size and byte
+// budget, until live; it checks order and exactly once, and returns the
+// manager's final metrics and the source.
+func replayRewinding(t *testing.T, seed int64, s scripted, batch int, budget int64) (Metrics, *rewindingSource) {
+	t.Helper()
+	src := &rewindingSource{fakeSource: newFakeSource(seed, s)}
+	src.whole = true
+	opts := testOpts(t, Options{BatchSize: ip(batch), LingerMs: ip(0), MaxBufferedBytes: &budget})
+	m := startManager(opts, s.parts, src)
+	got := pollUntilLive(t, m, s.parts, batch, seed)
+	met, err := m.Metrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.mu.Lock()
+	checkReplay(t, s, got, m.m)
+	m.mu.Unlock()
+	m.Close()
+	return met, src
+}
+
 // TestEngineReplayCapped replays many partitions whose every fetch hands
 // out a partition's whole content (as Kafka's first fetch of a small
 // partition does), with a small byte budget: the merger drops records over
@@ -47,21 +69,7 @@ func TestEngineReplayCapped(t *testing.T) {
 		for _, r := range s.records {
 			total += len(r)
 		}
-		src := &rewindingSource{fakeSource: newFakeSource(seed, s)}
-		src.whole = true
-		batch := 1 + int(seed)*7%97
-		bytes := budget
-		opts := testOpts(t, Options{BatchSize: ip(batch), LingerMs: ip(0), MaxBufferedBytes: &bytes})
-		m := startManager(opts, s.parts, src)
-		got := pollUntilLive(t, m, s.parts, batch, seed)
-		met, err := m.Metrics()
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.mu.Lock()
-		checkReplay(t, s, got, m.m)
-		m.mu.Unlock()
-		m.Close()
+		met, src := replayRewinding(t, seed, s, 1+int(seed)*7%97, budget)
 		// Held: the cap (capFactor budgets), plus a share per partition
 		// (the budget in all, or minShareBytes each), plus one record per
 		// partition.
@@ -109,20 +117,7 @@ func TestCapShareFloor(t *testing.T) {
 		if most >= minShareBytes {
 			t.Fatalf("seed %d: a partition holds %d bytes, not within the floor", seed, most)
 		}
-		src := &rewindingSource{fakeSource: newFakeSource(seed, s)}
-		src.whole = true
-		bytes := int64(1024)
-		opts := testOpts(t, Options{BatchSize: ip(7), LingerMs: ip(0), MaxBufferedBytes: &bytes})
-		m := startManager(opts, s.parts, src)
-		got := pollUntilLive(t, m, s.parts, 7, seed)
-		met, err := m.Metrics()
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.mu.Lock()
-		checkReplay(t, s, got, m.m)
-		m.mu.Unlock()
-		m.Close()
+		met, src := replayRewinding(t, seed, s, 7, 1024)
 		if met.RecordsRefetched != 0 || src.rewinds != 0 {
 			t.Fatalf("seed %d (%d partitions): %d records fetched again over %d rewinds, want none",
 				seed, len(s.parts), met.RecordsRefetched, src.rewinds)
